@@ -1,0 +1,12 @@
+import type { Command } from './command.ts';
+
+/**
+ * Every `o2o` command, in the order `--help` lists them. Each lives in its own file under src/cli/;
+ * add one line here per command.
+ */
+export async function loadCommands(): Promise<Command[]> {
+  const modules = await Promise.all([
+    import('./start.ts'),
+  ]);
+  return modules.map((m) => m.command);
+}
