@@ -1,0 +1,124 @@
+/**
+ * AFSFT / VLM Q-Learning (Grigsby et al. 2025; spec §4): advantage-filtered SFT with a token-level Q critic.
+ *
+ * Token MDP inside an utterance: state h_i = (o, y_<i), action y_i. Critic head: Q(h_i, v) for every v;
+ * V(h_i) = Σ_v π(v|h_i)·Q(h_i, v). One-step TD targets from the target network (V̄):
+ *   y_i = V̄(h_{i+1})                       for i < n−1   (γ = 1 inside the utterance)
+ *   y_{n−1} = r_t + γ·V̄(h'_0)              at the last token (h'_0: the next env step, before any token)
+ *   y_{n−1} = r_t                           at a terminal step
+ *   truncated step: bootstrap as above when V̄(h'_0) of the final observation is known, else the token is
+ *   left out of the critic loss (a logged dataset does not keep the final observation).
+ * Actor:  L_actor = −Σ_i f(A_i)·log π(y_i|h_i)·m_i / Σ m_i,  A_i = Q(h_i, y_i) − V(h_i) (detached)
+ *   f = 1[A > 0] (binary, default) or min(exp(β·A), maxWeight) ("exp").
+ * Critic: L_critic = Σ_i (Q(h_i, y_i) − y_i)²·c_i / Σ c_i.   Total: L_actor + criticCoef·L_critic.
+ * Target network: θ̄ ← (1 − τ)·θ̄ + τ·θ after every step.
+ */
+import { check, parseConfig } from './config.ts';
+
+export const AFSFT_DEFAULTS = {
+  gamma: 0.9,
+  filter: 'binary' as string, // 'binary' | 'exp'
+  beta: 1.0,
+  maxWeight: 20,
+  criticCoef: 1.0,
+  tau: 0.01,
+  lr: 3e-4,
+  weightDecay: 0.0,
+  maxGradNorm: 1.0,
+  batchSize: 32,
+};
+export type AfsftConfig = typeof AFSFT_DEFAULTS;
+
+export function afsftConfig(raw?: unknown): AfsftConfig {
+  const c = parseConfig(AFSFT_DEFAULTS, raw, 'afsft');
+  check(c.filter === 'binary' || c.filter === 'exp', 'afsft', 'filter', '"binary" or "exp"', c.filter);
+  check(c.gamma >= 0 && c.gamma <= 1, 'afsft', 'gamma', 'a number in [0, 1]', c.gamma);
+  check(c.tau > 0 && c.tau <= 1, 'afsft', 'tau', 'a number in (0, 1]', c.tau);
+  return c;
+}
+
+/** Step-table columns this method reads (it trains on the text of any dataset; log-probs are not needed). */
+export const AFSFT_COLUMNS = ['episode_id', 'step', 'obs_text', 'output_text', 'reward', 'terminated', 'truncated'] as const;
+
+/**
+ * Token-level TD targets (plain JS reference; the training graph computes the same from tensors).
+ * vBar: [B, T] V̄(h_i) at each generated position (row-major, padded to T); lengths: [B] tokens n_b ≥ 1;
+ * reward, terminated, truncated: [B] of the env step; vBarNext: [B] V̄(h'_0) of the next env step, NaN where
+ * unknown (allowed only on a truncated step). Returns target and critic mask, both [B, T].
+ */
+export function tdTargets(
+  vBar: ArrayLike<number>, lengths: ArrayLike<number>, reward: ArrayLike<number>,
+  terminated: ArrayLike<boolean | number>, truncated: ArrayLike<boolean | number>,
+  vBarNext: ArrayLike<number>, gamma: number,
+): { target: Float32Array; mask: Float32Array } {
+  const B = lengths.length;
+  const T = vBar.length / B;
+  if (!Number.isInteger(T)) throw new Error(`tdTargets: vBar has ${vBar.length} entries, not a multiple of B = ${B}`);
+  const target = new Float32Array(B * T);
+  const mask = new Float32Array(B * T);
+  for (let b = 0; b < B; b++) {
+    const n = lengths[b];
+    if (!(n >= 1 && n <= T)) throw new Error(`tdTargets: row ${b}: length ${n} outside [1, ${T}]`);
+    for (let i = 0; i < n - 1; i++) {
+      target[b * T + i] = vBar[b * T + i + 1];
+      mask[b * T + i] = 1;
+    }
+    const last = b * T + n - 1;
+    if (terminated[b]) {
+      target[last] = reward[b];
+      mask[last] = 1;
+    } else if (Number.isFinite(vBarNext[b])) {
+      target[last] = reward[b] + gamma * vBarNext[b];
+      mask[last] = 1;
+    } else if (!truncated[b]) {
+      throw new Error(`tdTargets: row ${b}: the episode goes on but V̄ of its next step is ${vBarNext[b]}; pass the next step's row`);
+    }
+  }
+  return { target, mask };
+}
+
+/** The advantage filter f(A) (element-wise). */
+export function filterWeights(adv: ArrayLike<number>, cfg: Pick<AfsftConfig, 'filter' | 'beta' | 'maxWeight'>): Float32Array {
+  const out = new Float32Array(adv.length);
+  for (let i = 0; i < adv.length; i++) {
+    out[i] = cfg.filter === 'binary' ? (adv[i] > 0 ? 1 : 0) : Math.min(Math.exp(cfg.beta * adv[i]), cfg.maxWeight);
+  }
+  return out;
+}
+
+/** Fraction of generated tokens the filter keeps (binary) or the mean weight (exp), over mask [B, T]. */
+export function fractionKept(weights: ArrayLike<number>, mask: ArrayLike<number>): number {
+  let s = 0, m = 0;
+  for (let i = 0; i < mask.length; i++) { s += weights[i] * mask[i]; m += mask[i]; }
+  return m > 0 ? s / m : 0;
+}
+
+/** V(h) = Σ_v softmax(logits)_v · Q_v for one position (reference for the graph's soft value). */
+export function softValue(logits: ArrayLike<number>, q: ArrayLike<number>): number {
+  let mx = -Infinity;
+  for (let i = 0; i < logits.length; i++) mx = Math.max(mx, logits[i]);
+  let z = 0, s = 0;
+  for (let i = 0; i < logits.length; i++) { const e = Math.exp(logits[i] - mx); z += e; s += e * q[i]; }
+  return s / z;
+}
+
+/**
+ * Plain-JS AFSFT loss (reference for the graph version). Per token [B·T]: logp = log π(y_i|h_i),
+ * qTaken = Q(h_i, y_i), v = V(h_i), target/criticMask from tdTargets, mask = generated tokens.
+ */
+export function afsftLossReference(
+  x: { logp: ArrayLike<number>; qTaken: ArrayLike<number>; v: ArrayLike<number>; target: ArrayLike<number>; criticMask: ArrayLike<number>; mask: ArrayLike<number> },
+  cfg: Pick<AfsftConfig, 'filter' | 'beta' | 'maxWeight' | 'criticCoef'>,
+): { loss: number; actor: number; critic: number; kept: number } {
+  const adv = Array.from(x.qTaken, (q, i) => q - x.v[i]);
+  const f = filterWeights(adv, cfg);
+  let a = 0, m = 0, c = 0, cm = 0;
+  for (let i = 0; i < x.mask.length; i++) {
+    a -= f[i] * x.logp[i] * x.mask[i];
+    m += x.mask[i];
+    c += (x.qTaken[i] - x.target[i]) ** 2 * x.criticMask[i];
+    cm += x.criticMask[i];
+  }
+  const actor = a / Math.max(m, 1), critic = c / Math.max(cm, 1);
+  return { loss: actor + cfg.criticCoef * critic, actor, critic, kept: fractionKept(f, x.mask) };
+}

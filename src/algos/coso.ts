@@ -1,0 +1,99 @@
+/**
+ * CoSo: counterfactual soft RL (Feng et al. 2025; spec §3). An entropy bonus weighted per token by how much
+ * the token causally affects the parsed action.
+ *
+ *   B_i = |P(a|y) − P(a|y with tokens i..i+w−1 replaced by the null token)|        (window w = 4)
+ *   w_i = ((B_i − min B) / (max B − min B + 1e-10))^0.5  per sequence, min/max over the scored tokens;
+ *         punctuation and special tokens are not scored and get w_i = 0; weights are constants (detached).
+ *   H^B = Σ_i w_i·H(π(·|o, y_<i))·m_i / Σ_i m_i          (full-vocabulary entropy, m = generated tokens)
+ *   L   = L_PPO − α·H^B                                    (α = 1.0 in the reference)
+ * P comes from a small classifier (the "SCM") from token sequences to parsed-action classes.
+ *
+ * "Punctuation" here is JSON and sentence punctuation and whitespace, except characters that occur in a
+ * legal action of the task (NumberLine's actions are "+" and "-"; zeroing them would zero the action).
+ */
+import { check, parseConfig } from './config.ts';
+
+export const COSO_DEFAULTS = {
+  alpha: 1.0,
+  window: 4,
+  /** SCM pre-training steps before online training, and steps per online iteration (reference: 1000, 2) */
+  scmPretrainSteps: 300,
+  scmStepsPerUpdate: 2,
+  scmLr: 1e-3,
+  scmBatchSize: 32,
+};
+export type CosoConfig = typeof COSO_DEFAULTS;
+
+export function cosoConfig(raw?: unknown): CosoConfig {
+  const c = parseConfig(COSO_DEFAULTS, raw, 'coso');
+  check(Number.isInteger(c.window) && c.window >= 1, 'coso', 'window', 'an integer ≥ 1', c.window);
+  check(c.alpha >= 0, 'coso', 'alpha', 'a number ≥ 0', c.alpha);
+  return c;
+}
+
+const PUNCTUATION = new Set(Array.from('{}[]",:;.!?\'`()*+-/=<>_#@&%$^|~\\'));
+
+/**
+ * Which token ids get weight 0: special tokens, and tokens whose text is only whitespace and punctuation
+ * characters that occur in no legal action. `decode(id)` gives a token's text ('' or null for specials).
+ */
+export function zeroTokenSet(vocabSize: number, decode: (id: number) => string | null, specialIds: Iterable<number>, legalActions: readonly string[]): Set<number> {
+  const keep = new Set(legalActions.flatMap((a) => Array.from(a)));
+  const out = new Set<number>(specialIds);
+  for (let id = 0; id < vocabSize; id++) {
+    const s = decode(id);
+    if (s === null || s === '') { out.add(id); continue; }
+    if (Array.from(s).every((ch) => /\s/.test(ch) || (PUNCTUATION.has(ch) && !keep.has(ch)))) out.add(id);
+  }
+  return out;
+}
+
+/** A classifier: for each token sequence, the probabilities of the action classes. */
+export type ActionClassifier = (seqs: number[][]) => Promise<Float32Array[]>;
+
+/**
+ * Counterfactual token weights, one Float32Array per sequence (length = its token count).
+ * All counterfactual sequences of the batch go to the classifier in one call.
+ */
+export async function counterfactualWeights(
+  seqs: number[][], actions: number[], classify: ActionClassifier,
+  opts: { window: number; nullToken: number; zeroTokens: Set<number> },
+): Promise<Float32Array[]> {
+  if (seqs.length !== actions.length) throw new Error(`counterfactualWeights: ${seqs.length} sequences but ${actions.length} actions`);
+  const batch: number[][] = [];
+  for (const y of seqs) {
+    batch.push(y);
+    for (let i = 0; i < y.length; i++) {
+      const c = y.slice();
+      for (let j = i; j < Math.min(i + opts.window, y.length); j++) c[j] = opts.nullToken;
+      batch.push(c);
+    }
+  }
+  const probs = await classify(batch);
+  const out: Float32Array[] = [];
+  let k = 0;
+  for (let s = 0; s < seqs.length; s++) {
+    const y = seqs[s], a = actions[s];
+    const p0 = probs[k++][a];
+    const raw = new Float64Array(y.length);
+    let mn = Infinity, mx = -Infinity;
+    for (let i = 0; i < y.length; i++) {
+      raw[i] = Math.abs(p0 - probs[k++][a]);
+      if (!opts.zeroTokens.has(y[i])) { mn = Math.min(mn, raw[i]); mx = Math.max(mx, raw[i]); }
+    }
+    const w = new Float32Array(y.length);
+    for (let i = 0; i < y.length; i++) {
+      if (!opts.zeroTokens.has(y[i])) w[i] = Math.sqrt((raw[i] - mn) / (mx - mn + 1e-10));
+    }
+    out.push(w);
+  }
+  return out;
+}
+
+/** H^B reference: entropy, w, mask: [B·T]. */
+export function weightedEntropyReference(entropy: ArrayLike<number>, w: ArrayLike<number>, mask: ArrayLike<number>): number {
+  let s = 0, m = 0;
+  for (let i = 0; i < mask.length; i++) { s += w[i] * entropy[i] * mask[i]; m += mask[i]; }
+  return m > 0 ? s / m : 0;
+}

@@ -1,0 +1,83 @@
+/**
+ * PPO with the scaled chain-of-thought likelihood of RL4VLM (Zhai et al. 2024; spec §2).
+ *
+ *   log π(a|o) = λ·Σ_{i<s} log π(y_i) + Σ_{i≥s} log π(y_i)        s = action_start, λ = cotLambda
+ *   ρ = exp(log π_new(a|o) − log π_old(a|o))
+ *   L_pg = mean_b −min(ρ·A, clip(ρ, 1−ε, 1+ε)·A)                   A: GAE, normalised over the rollout
+ *   L_v  = mean_b ½·max((V − R)², (V_old + clip(V − V_old, −ε, ε) − R)²)
+ *   L    = L_pg + c_v·L_v                                            (no entropy bonus; CoSo adds one)
+ * Shapes: logp, mask: [B, T] (generated tokens, padded); actionStart, adv, ret, vOld, logpOld: [B].
+ */
+import { check, parseConfig } from './config.ts';
+
+export const PPO_DEFAULTS = {
+  gamma: 0.9,
+  gaeLambda: 0.95,
+  cotLambda: 0.5,
+  clipEps: 0.1,
+  valueCoef: 0.5,
+  epochs: 4,
+  minibatchSize: 32,
+  /** env steps collected per update (RL4VLM: 512 for NumberLine/Blackjack) */
+  stepsPerUpdate: 128,
+  lr: 1e-4,
+  lrEnd: 1e-6,
+  maxGradNorm: 1.0,
+  temperature: 1.0,
+};
+export type PpoConfig = typeof PPO_DEFAULTS;
+
+export function ppoConfig(raw?: unknown): PpoConfig {
+  const c = parseConfig(PPO_DEFAULTS, raw, 'ppo');
+  check(c.clipEps > 0 && c.clipEps < 1, 'ppo', 'clipEps', 'a number in (0, 1)', c.clipEps);
+  check(Number.isInteger(c.epochs) && c.epochs >= 1, 'ppo', 'epochs', 'an integer ≥ 1', c.epochs);
+  check(Number.isInteger(c.minibatchSize) && c.minibatchSize >= 1, 'ppo', 'minibatchSize', 'an integer ≥ 1', c.minibatchSize);
+  check(Number.isInteger(c.stepsPerUpdate) && c.stepsPerUpdate >= 1, 'ppo', 'stepsPerUpdate', 'an integer ≥ 1', c.stepsPerUpdate);
+  check(c.temperature > 0, 'ppo', 'temperature', 'a positive number', c.temperature);
+  return c;
+}
+
+/** Columns a PPO update reads from rollout rows: the behaviour log-probs and values must be there. */
+export const PPO_COLUMNS = ['output_tokens', 'output_logprobs', 'action_start', 'value', 'reward', 'terminated', 'truncated'] as const;
+
+/** λ-scaled action log-likelihood per row. logp, mask: [B, T]; actionStart: [B]. Returns [B]. */
+export function cotLogLik(logp: ArrayLike<number>, mask: ArrayLike<number>, actionStart: ArrayLike<number>, lambda: number): Float64Array {
+  const B = actionStart.length, T = logp.length / B;
+  const out = new Float64Array(B);
+  for (let b = 0; b < B; b++) {
+    let s = 0;
+    for (let i = 0; i < T; i++) s += (i < actionStart[b] ? lambda : 1) * logp[b * T + i] * mask[b * T + i];
+    out[b] = s;
+  }
+  return out;
+}
+
+export interface PpoStats { loss: number; pg: number; vf: number; ratioMean: number; clipFrac: number; approxKl: number }
+
+/** Plain-JS PPO loss on per-row quantities [B] (reference for the graph version). */
+export function ppoLossReference(
+  x: { logpNew: ArrayLike<number>; logpOld: ArrayLike<number>; adv: ArrayLike<number>; v: ArrayLike<number>; vOld: ArrayLike<number>; ret: ArrayLike<number> },
+  cfg: Pick<PpoConfig, 'clipEps' | 'valueCoef'>,
+): PpoStats {
+  const B = x.adv.length, e = cfg.clipEps;
+  let pg = 0, vf = 0, rs = 0, cf = 0, kl = 0;
+  for (let b = 0; b < B; b++) {
+    const d = x.logpNew[b] - x.logpOld[b];
+    const r = Math.exp(d);
+    const rc = Math.min(Math.max(r, 1 - e), 1 + e);
+    pg += -Math.min(r * x.adv[b], rc * x.adv[b]);
+    const vc = x.vOld[b] + Math.min(Math.max(x.v[b] - x.vOld[b], -e), e);
+    vf += 0.5 * Math.max((x.v[b] - x.ret[b]) ** 2, (vc - x.ret[b]) ** 2);
+    rs += r;
+    cf += Math.abs(r - 1) > e ? 1 : 0;
+    kl += r - 1 - d; // the low-variance k3 estimator of KL(old‖new)
+  }
+  pg /= B; vf /= B;
+  return { loss: pg + cfg.valueCoef * vf, pg, vf, ratioMean: rs / B, clipFrac: cf / B, approxKl: kl / B };
+}
+
+/** Cosine learning-rate schedule from lr to lrEnd over `total` updates. */
+export function cosineLr(cfg: Pick<PpoConfig, 'lr' | 'lrEnd'>, update: number, total: number): number {
+  const p = Math.min(1, update / Math.max(1, total));
+  return cfg.lrEnd + 0.5 * (cfg.lr - cfg.lrEnd) * (1 + Math.cos(Math.PI * p));
+}
