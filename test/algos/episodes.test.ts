@@ -24,3 +24,20 @@ describe('linkEpisodes', () => {
     expect(() => requireColumns(() => true, ['a'], 'sft', 'd')).not.toThrow();
   });
 });
+
+import { keepRows, sftConfig, sftLossReference } from '../../src/algos/sft.ts';
+
+describe('SFT and filtered BC', () => {
+  it('filtered BC keeps only the rows of successful episodes (return > 0)', () => {
+    const l = linkEpisodes([row('a', 0, 0), row('a', 1, 1, true), row('b', 0, -1, true), row('c', 0, 0, false, true)]);
+    expect(keepRows('filtered-bc', l.episodeReturn)).toEqual([0, 1]);
+    expect(keepRows('sft', l.episodeReturn)).toEqual([0, 1, 2, 3]);
+  });
+
+  it('the loss is the mean negative log-likelihood over generated tokens; config round-trips', () => {
+    expect(sftLossReference([-1, -3, -100], [1, 1, 0])).toBeCloseTo(2, 12);
+    const c = sftConfig({ lr: 1e-3 });
+    expect(sftConfig(JSON.parse(JSON.stringify(c)))).toEqual(c);
+    expect(() => sftConfig({ lr: 1, foo: 2 }, 'filtered-bc')).toThrow(/filtered-bc: unknown key "foo"/);
+  });
+});
