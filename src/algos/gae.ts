@@ -60,3 +60,27 @@ export function normalizeAdvantages(a: ArrayLike<number>): Float64Array {
   for (let i = 0; i < n; i++) out[i] = (a[i] - mean) / (std + 1e-8);
   return out;
 }
+
+/**
+ * GAE over whole episodes (a rollout batch of the actor loop, where no episode is cut by the batch end):
+ * the episodes are laid end to end as one env (N = 1); each ends terminated or truncated, so nothing
+ * crosses an episode boundary. Steps: per episode, in order. Returns advantages and returns per step.
+ */
+export function gaeEpisodes(
+  episodes: readonly { reward: number; value: number; terminated: boolean; truncated: boolean; truncValue: number }[][],
+  gamma: number, lambda: number,
+): { advantages: Float64Array; returns: Float64Array } {
+  const steps = episodes.flat();
+  episodes.forEach((ep, k) => {
+    const last = ep[ep.length - 1];
+    if (!last || !(last.terminated || last.truncated)) throw new Error(`gaeEpisodes: episode ${k} does not end with terminated or truncated`);
+  });
+  return gae({
+    rewards: steps.map((s) => s.reward),
+    values: steps.map((s) => s.value),
+    terminated: steps.map((s) => s.terminated),
+    truncated: steps.map((s) => s.truncated && !s.terminated),
+    truncValues: steps.map((s) => s.truncValue),
+    lastValues: [0],
+  }, gamma, lambda);
+}

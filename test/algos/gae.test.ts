@@ -82,3 +82,18 @@ describe('gae', () => {
     expect(std).toBeCloseTo(1, 6);
   });
 });
+
+import { gaeEpisodes } from '../../src/algos/gae.ts';
+
+describe('gaeEpisodes', () => {
+  it('equals per-episode GAE and refuses an unfinished episode', () => {
+    const s = (reward: number, value: number, terminated = false, truncated = false, truncValue = 0) => ({ reward, value, terminated, truncated, truncValue });
+    const eps = [[s(0, 1), s(1, 2, true)], [s(-1, 0.5, false, true, 3)]];
+    const r = gaeEpisodes(eps, 0.9, 0.95);
+    const a = gae({ rewards: [0, 1], values: [1, 2], terminated: [0, 1], truncated: [0, 0], truncValues: [0, 0], lastValues: [0] }, 0.9, 0.95).advantages;
+    expect(r.advantages[0]).toBeCloseTo(a[0], 12);
+    expect(r.advantages[1]).toBeCloseTo(a[1], 12);
+    expect(r.advantages[2]).toBeCloseTo(-1 + 0.9 * 3 - 0.5, 12);
+    expect(() => gaeEpisodes([[s(0, 0)]], 0.9, 0.95)).toThrow(/episode 0 does not end/);
+  });
+});
