@@ -7,6 +7,7 @@ import type { Command } from './command.ts';
 export async function loadCommands(): Promise<Command[]> {
   const modules = await Promise.all([
     import('./start.ts'),
+    import('./run.ts'),
   ]);
   return modules.map((m) => m.command);
 }
