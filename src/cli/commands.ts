@@ -8,6 +8,7 @@ export async function loadCommands(): Promise<Command[]> {
   const modules = await Promise.all([
     import('./start.ts'),
     import('./run.ts'),
+    import('./report.ts'),
   ]);
   return modules.map((m) => m.command);
 }

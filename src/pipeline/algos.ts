@@ -6,6 +6,7 @@
 import { AFSFT_DEFAULTS, afsftConfig } from '../algos/afsft.ts';
 import { COSO_DEFAULTS, cosoConfig } from '../algos/coso.ts';
 import { PPO_DEFAULTS, ppoConfig } from '../algos/ppo.ts';
+import { SFT_DEFAULTS, sftConfig } from '../algos/sft.ts';
 
 export interface MethodConfig { parse(raw: unknown): Record<string, unknown>; defaults: Record<string, unknown> }
 
@@ -26,6 +27,8 @@ function cosoWithPpo(raw: unknown): Record<string, unknown> {
 }
 
 export const OFFLINE_METHODS: Record<string, MethodConfig> = {
+  sft: { parse: (raw) => sftConfig(raw, 'sft'), defaults: SFT_DEFAULTS },
+  'filtered-bc': { parse: (raw) => sftConfig(raw, 'filtered-bc'), defaults: SFT_DEFAULTS },
   afsft: { parse: afsftConfig, defaults: AFSFT_DEFAULTS },
 };
 
