@@ -1,0 +1,52 @@
+/**
+ * A small pool of store worker threads (worker.ts), started on first use and shared by every table of
+ * the process. Idle workers do not keep the process alive.
+ */
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { WorkerTask } from './worker.ts';
+
+interface Slot { worker: Worker; busy: number }
+interface Pending { resolve(v: unknown): void; reject(e: Error): void; slot: Slot }
+
+const SIZE = Math.max(1, Math.min(4, os.availableParallelism()));
+let slots: Slot[] | null = null;
+const pending = new Map<number, Pending>();
+let nextId = 1;
+
+function start(): Slot[] {
+  const made: Slot[] = [];
+  for (let i = 0; i < SIZE; i++) {
+    const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url));
+    const slot: Slot = { worker, busy: 0 };
+    worker.unref();
+    worker.on('message', (msg: { id: number; result?: unknown; error?: string }) => {
+      const p = pending.get(msg.id);
+      if (!p) return;
+      pending.delete(msg.id);
+      if (--slot.busy === 0) worker.unref();
+      if (msg.error !== undefined) p.reject(new Error(msg.error));
+      else p.resolve(msg.result);
+    });
+    worker.on('error', (e) => {
+      for (const [id, p] of pending) if (p.slot === slot) { pending.delete(id); p.reject(e); }
+    });
+    made.push(slot);
+  }
+  return made;
+}
+
+/** Runs a task on the least busy worker. `transfer` lists buffers moved (not copied) to the worker. */
+export function runInWorker<T>(task: WorkerTask, transfer: ArrayBuffer[] = []): Promise<T> {
+  slots ??= start();
+  const slot = slots.reduce((a, b) => (b.busy < a.busy ? b : a));
+  const id = nextId++;
+  if (slot.busy++ === 0) slot.worker.ref();
+  return new Promise<T>((resolve, reject) => {
+    pending.set(id, { resolve: resolve as (v: unknown) => void, reject, slot });
+    slot.worker.postMessage({ id, task }, transfer);
+  });
+}
+
+/** How many tasks the pool runs at once. */
+export const POOL_SIZE = SIZE;

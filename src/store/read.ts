@@ -1,0 +1,162 @@
+/**
+ * Reading part files of a snapshot: projection (a column not asked for is never decoded), the partition
+ * column re-added from the log, and row filters by task / source / policy_version.
+ */
+import path from 'node:path';
+import { Field, Float32, RecordBatch, Schema, Type, makeData, tableFromIPC, type Data } from 'apache-arrow';
+import { PARTITION_COLUMN, STEP_FIELDS, STEP_SCHEMA, type StepFieldName } from './schema.ts';
+import { batchOf, gatherRows } from './batch.ts';
+import { decodePath, type AddAction, type FileStats } from './delta.ts';
+import { runInWorker } from './pool.ts';
+import { sameType } from './validate.ts';
+import { TableError } from './problems.ts';
+
+/** Rows to keep; each key is one value or a list of accepted values (policy_version also a range). */
+export interface StepFilter {
+  task?: string | string[];
+  source?: string | string[];
+  policy_version?: number | number[] | { min?: number; max?: number };
+}
+
+/** One data file of a snapshot. */
+export interface SnapshotFile {
+  /** `add.path` as in the log (URL-encoded). */
+  path: string;
+  /** Absolute path on disk. */
+  file: string;
+  task: string;
+  size: number;
+  numRecords: number;
+  stats: FileStats;
+}
+
+export function snapshotFile(tableDir: string, add: AddAction): SnapshotFile {
+  if (!add.stats) throw new TableError(`${tableDir}: add ${add.path} has no stats (o2o needs numRecords)`);
+  const stats = JSON.parse(add.stats) as FileStats;
+  return {
+    path: add.path, file: path.join(tableDir, decodePath(add.path)), task: add.partitionValues[PARTITION_COLUMN] ?? '',
+    size: add.size, numRecords: stats.numRecords, stats,
+  };
+}
+
+const list = <T>(v: T | T[] | undefined): T[] | undefined => (v === undefined ? undefined : Array.isArray(v) ? v : [v]);
+
+function acceptsVersion(f: StepFilter, v: number): boolean {
+  const pv = f.policy_version;
+  if (pv === undefined) return true;
+  if (typeof pv === 'number') return v === pv;
+  if (Array.isArray(pv)) return pv.includes(v);
+  return (pv.min === undefined || v >= pv.min) && (pv.max === undefined || v <= pv.max);
+}
+
+/** Whether a file may hold rows the filter keeps (by partition value and min/max stats). */
+export function fileMayMatch(file: SnapshotFile, filter: StepFilter | undefined): boolean {
+  if (!filter) return true;
+  const tasks = list(filter.task);
+  if (tasks && !tasks.includes(file.task)) return false;
+  const sources = list(filter.source);
+  const { minValues: lo, maxValues: hi } = file.stats;
+  if (sources && typeof lo.source === 'string' && typeof hi.source === 'string') {
+    if (!sources.some((s) => s >= (lo.source as string) && s <= (hi.source as string))) return false;
+  }
+  const pv = filter.policy_version;
+  if (pv !== undefined && typeof lo.policy_version === 'number' && typeof hi.policy_version === 'number') {
+    const a = lo.policy_version; const b = hi.policy_version;
+    if (typeof pv === 'number' && (pv < a || pv > b)) return false;
+    if (Array.isArray(pv) && !pv.some((v) => v >= a && v <= b)) return false;
+    if (!Array.isArray(pv) && typeof pv === 'object' && ((pv.min !== undefined && pv.min > b) || (pv.max !== undefined && pv.max < a))) return false;
+  }
+  return true;
+}
+
+/** Checks and orders the requested columns (all step columns when absent). */
+export function projection(columns?: readonly string[]): StepFieldName[] {
+  if (!columns) return STEP_FIELDS.map((f) => f.name);
+  for (const c of columns) {
+    if (!STEP_FIELDS.some((f) => f.name === c)) {
+      throw new Error(`read: expected step columns (${STEP_FIELDS.map((f) => f.name).join(', ')}), got ${JSON.stringify(c)}`);
+    }
+  }
+  return STEP_FIELDS.map((f) => f.name).filter((n) => columns.includes(n));
+}
+
+/** The schema of a read of `columns` (in step-schema order), plus extra fields appended. */
+export function projectedSchema(columns: readonly string[], extra: Field[] = []): Schema {
+  return new Schema([...STEP_SCHEMA.fields.filter((f) => columns.includes(f.name)), ...extra], STEP_SCHEMA.metadata);
+}
+
+/** A utf8 column holding `value` n times. */
+function constantUtf8(type: Field['type'], value: string, n: number): Data {
+  const bytes = new TextEncoder().encode(value);
+  const offsets = new Int32Array(n + 1);
+  const data = new Uint8Array(bytes.length * n);
+  for (let i = 0; i < n; i++) { offsets[i + 1] = offsets[i] + bytes.length; data.set(bytes, i * bytes.length); }
+  return makeData({ type, length: n, nullCount: 0, valueOffsets: offsets, data } as never);
+}
+
+/** The columns the filter needs to see beyond the projection. */
+function filterColumns(filter: StepFilter | undefined): StepFieldName[] {
+  const out: StepFieldName[] = [];
+  if (filter?.source !== undefined) out.push('source');
+  if (filter?.policy_version !== undefined) out.push('policy_version');
+  return out;
+}
+
+/** Row indices of a batch the filter keeps, or null when it keeps all rows. */
+function keptRows(batch: RecordBatch, filter: StepFilter | undefined): Int32Array | null {
+  const sources = list(filter?.source);
+  const checkVersion = filter?.policy_version !== undefined;
+  if (!sources && !checkVersion) return null;
+  const src = sources ? batch.getChild('source')! : null;
+  const pv = checkVersion ? (batch.getChild('policy_version')!.data[0].values as Int32Array) : null;
+  let okSource: boolean[] | null = null;
+  let idxs: Int32Array | null = null;
+  if (src) {
+    const d = src.data[0];
+    okSource = [];
+    for (let k = 0; k < d.dictionary!.length; k++) okSource.push(sources!.includes(d.dictionary!.get(k) as string));
+    idxs = d.values as Int32Array;
+  }
+  const keep: number[] = [];
+  for (let i = 0; i < batch.numRows; i++) {
+    if (okSource && !okSource[idxs![i]]) continue;
+    if (pv && !acceptsVersion(filter!, pv[i])) continue;
+    keep.push(i);
+  }
+  return keep.length === batch.numRows ? null : Int32Array.from(keep);
+}
+
+/** Decoded rows: a batch and, for each of its rows, its position among the decoded rows (before filtering). */
+export interface DecodedPart { batch: RecordBatch; rows: Int32Array }
+
+/** Decodes `columns` of one file (some row groups, or all) into batches of the projected schema, filtered. */
+export async function readFile(
+  f: SnapshotFile, columns: readonly StepFieldName[], filter: StepFilter | undefined, rowGroups?: number[],
+): Promise<DecodedPart[]> {
+  const need = [...new Set([...columns, ...filterColumns(filter)])].filter((c) => c !== PARTITION_COLUMN);
+  const ipc = await runInWorker<Uint8Array>({ kind: 'decode', file: f.file, columns: need, rowGroups });
+  const decoded = tableFromIPC(ipc);
+  const schema = projectedSchema(columns);
+  const out: DecodedPart[] = [];
+  let base = 0;
+  for (const b of decoded.batches) {
+    const keep = keptRows(b, filter);
+    const children = schema.fields.map((field) => {
+      if (field.name === PARTITION_COLUMN) return constantUtf8(field.type, f.task, b.numRows);
+      const col = b.getChild(field.name);
+      if (!col) throw new TableError(`${f.file}: expected column ${field.name}, got none (columns: ${b.schema.fields.map((x) => x.name).join(', ')})`);
+      if (!sameType(col.type, field.type) && !(col.type.typeId === Type.Timestamp && field.type.typeId === Type.Timestamp)) {
+        throw new TableError(`${f.file}: column ${field.name}: expected ${field.type}, got ${col.type}`);
+      }
+      return col.data[0].clone(field.type);
+    });
+    const full = batchOf(schema, children, b.numRows);
+    const rows = keep ? keep.map((i) => i + base) : Int32Array.from({ length: b.numRows }, (_, i) => i + base);
+    out.push({ batch: keep ? gatherRows(schema, [{ batch: full, idx: keep }]) : full, rows });
+    base += b.numRows;
+  }
+  return out;
+}
+
+/** The `return_to_go` field added by episode-aware reads. */
+export const RETURN_TO_GO = new Field('return_to_go', new Float32(), false);

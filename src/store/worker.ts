@@ -1,0 +1,89 @@
+/**
+ * A store worker thread: encodes part files (Arrow IPC → Parquet, written to disk) and decodes them
+ * (Parquet → Arrow IPC), so that several parts are encoded or decoded at once, off the main thread.
+ * Messages: `WorkerTask` in, `{ id, result }` or `{ id, error }` out.
+ */
+import fs from 'node:fs';
+import { parentPort } from 'node:worker_threads';
+import { tableFromIPC } from 'apache-arrow';
+import * as pq from 'parquet-wasm/node';
+import { fileStats, type FileStats } from './delta.ts';
+
+export type WorkerTask =
+  /** Write `ipc` (the part's rows without the partition column) as Parquet at `file` (created exclusively). */
+  | { kind: 'encode'; file: string; ipc: Uint8Array; partition: string; rowGroupRows: number }
+  /** Read `columns` (all when absent) of the given row groups (all when absent) of `file`. */
+  | { kind: 'decode'; file: string; columns?: string[]; rowGroups?: number[] }
+  /** The row counts of the row groups of `file`. */
+  | { kind: 'rowGroups'; file: string };
+
+export interface EncodeResult { size: number; stats: FileStats }
+
+/** Columns whose values are already compressed or unique: no dictionary, no Parquet statistics. */
+const BULK_COLUMNS = ['obs_image', 'output_tokens', 'output_logprobs'];
+
+function writerProperties(rowGroupRows: number): pq.WriterProperties {
+  let b = new pq.WriterPropertiesBuilder()
+    .setCompression(pq.Compression.ZSTD)
+    .setMaxRowGroupSize(rowGroupRows)
+    .setCreatedBy('o2o');
+  for (const c of BULK_COLUMNS) {
+    b = b.setColumnDictionaryEnabled(c, false).setColumnStatisticsEnabled(c, pq.EnabledStatistics.None);
+  }
+  return b.build();
+}
+
+// Open files kept for repeated row-group reads (the sampler reads one file many times).
+const open = new Map<string, pq.ParquetFile>();
+async function parquetFile(file: string): Promise<pq.ParquetFile> {
+  let f = open.get(file);
+  if (!f) {
+    f = await pq.ParquetFile.fromFile(await fs.openAsBlob(file));
+    if (open.size >= 64) {
+      const [oldest, handle] = open.entries().next().value!;
+      handle.free();
+      open.delete(oldest);
+    }
+    open.set(file, f);
+  }
+  return f;
+}
+
+async function handle(task: WorkerTask): Promise<{ result: unknown; transfer: ArrayBuffer[] }> {
+  switch (task.kind) {
+    case 'encode': {
+      const stats = fileStats(tableFromIPC(task.ipc), task.partition);
+      const wasmTable = pq.Table.fromIPCStream(task.ipc);
+      const bytes = pq.writeParquet(wasmTable, writerProperties(task.rowGroupRows));
+      const fd = fs.openSync(task.file, 'wx');
+      try {
+        fs.writeSync(fd, bytes);
+        fs.fdatasyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      return { result: { size: bytes.length, stats } satisfies EncodeResult, transfer: [] };
+    }
+    case 'decode': {
+      const f = await parquetFile(task.file);
+      const t = await f.read({ columns: task.columns, rowGroups: task.rowGroups, batchSize: 1 << 16 });
+      const ipc = t.intoIPCStream();
+      return { result: ipc, transfer: [ipc.buffer as ArrayBuffer] };
+    }
+    case 'rowGroups': {
+      const meta = (await parquetFile(task.file)).metadata();
+      const counts: number[] = [];
+      for (let i = 0; i < meta.numRowGroups(); i++) counts.push(meta.rowGroup(i).numRows());
+      return { result: counts, transfer: [] };
+    }
+  }
+}
+
+parentPort!.on('message', async (msg: { id: number; task: WorkerTask }) => {
+  try {
+    const { result, transfer } = await handle(msg.task);
+    parentPort!.postMessage({ id: msg.id, result }, transfer);
+  } catch (e) {
+    parentPort!.postMessage({ id: msg.id, error: e instanceof Error ? e.message : String(e) });
+  }
+});
