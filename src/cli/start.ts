@@ -1,13 +1,40 @@
+import path from 'node:path';
+import { configuredStages, runFolderName } from '../pipeline/runfolder.ts';
+import { loadPipeline } from '../pipeline/config.ts';
+import { runPipeline } from '../pipeline/runner.ts';
+import { STAGES } from '../pipeline/stages/index.ts';
+import { writeReport } from '../report/index.ts';
 import type { Command } from './command.ts';
 
-/** `npm start`: the default pipeline. Until the pipeline lands it imports the shipped sample and summarises it. */
+export const DEFAULT_PIPELINE = 'pipelines/numberline.yaml';
+
+/** `npm start`: the default pipeline end to end, then its report. */
 export const command: Command = {
   name: 'start',
-  summary: 'Run the default pipeline end to end (what `npm start` runs)',
+  summary: `Run the default pipeline (${DEFAULT_PIPELINE}) end to end and write its report (what \`npm start\` runs)`,
   usage: '',
   options: {},
   async run() {
-    console.log('o2o: the default pipeline is not built yet.');
+    const t0 = Date.now();
+    const { config } = loadPipeline(DEFAULT_PIPELINE);
+    // Stages other engineers have not landed yet are left out, so that `npm start` works at every commit.
+    const missing = configuredStages(config).filter((s) => !STAGES[s]);
+    if (missing.length) {
+      console.log(`o2o start: the ${missing.join(', ')} stage${missing.length > 1 ? 's are' : ' is'} not built yet; running the rest.`);
+      for (const s of missing) delete config.stages[s];
+    }
+    if (!configuredStages(config).length) {
+      console.log('o2o start: no stage of the default pipeline is built yet; nothing to run.');
+      return 0;
+    }
+    const runDir = path.join('runs', runFolderName(config.name!));
+    const state = await runPipeline(config, { runDir, stages: STAGES });
+    const report = await writeReport(runDir);
+    console.log(`\nrun folder: ${runDir}\nwall time: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    for (const [name, st] of Object.entries(state.stages)) {
+      console.log(`  ${name.padEnd(8)} ${Object.entries(st.result?.summary ?? {}).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+    }
+    console.log(`report: ${report}`);
     return 0;
   },
 };
