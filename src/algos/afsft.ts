@@ -13,6 +13,11 @@
  * Critic: L_critic = Σ_i (Q(h_i, y_i) − y_i)²·c_i / Σ c_i.   Total: L_actor + criticCoef·L_critic.
  * Target network: θ̄ ← (1 − τ)·θ̄ + τ·θ after every step.
  */
+import type { Tensor } from '../engine/graph.ts';
+import { add, cast, div, exp, greater, maximum, minimum, mul, neg, stopGradient, sub } from '../engine/ops/elementwise.ts';
+import { softmax, sum, sumAll } from '../engine/ops/reduce.ts';
+import { gatherElements, squeeze, unsqueeze } from '../engine/ops/shape.ts';
+import { tokenLogProbs } from '../engine/ops/nn.ts';
 import { check, parseConfig } from './config.ts';
 
 export const AFSFT_DEFAULTS = {
@@ -78,8 +83,8 @@ export function tdTargets(
 }
 
 /** The advantage filter f(A) (element-wise). */
-export function filterWeights(adv: ArrayLike<number>, cfg: Pick<AfsftConfig, 'filter' | 'beta' | 'maxWeight'>): Float32Array {
-  const out = new Float32Array(adv.length);
+export function filterWeights(adv: ArrayLike<number>, cfg: Pick<AfsftConfig, 'filter' | 'beta' | 'maxWeight'>): Float64Array {
+  const out = new Float64Array(adv.length);
   for (let i = 0; i < adv.length; i++) {
     out[i] = cfg.filter === 'binary' ? (adv[i] > 0 ? 1 : 0) : Math.min(Math.exp(cfg.beta * adv[i]), cfg.maxWeight);
   }
@@ -121,4 +126,32 @@ export function afsftLossReference(
   }
   const actor = a / Math.max(m, 1), critic = c / Math.max(cm, 1);
   return { loss: actor + cfg.criticCoef * critic, actor, critic, kept: fractionKept(f, x.mask) };
+}
+
+/**
+ * The AFSFT loss as graph code. logits, q: [B, T, V] (policy and Q heads at the generated positions);
+ * tokens: int [B, T]; mask, target, criticMask: [B, T] inputs (targets from tdTargets on the target
+ * network's V̄). Returns the loss and the statistics the training loop logs.
+ */
+export function afsftLoss(
+  x: { logits: Tensor; q: Tensor; tokens: Tensor; mask: Tensor; target: Tensor; criticMask: Tensor },
+  cfg: Pick<AfsftConfig, 'filter' | 'beta' | 'maxWeight' | 'criticCoef'>,
+): { loss: Tensor; actor: Tensor; critic: Tensor; kept: Tensor; qMean: Tensor; vMean: Tensor; advMean: Tensor } {
+  const logp = tokenLogProbs(x.logits, x.tokens);
+  const qTaken = squeeze(gatherElements(x.q, unsqueeze(x.tokens, [-1]), -1), [-1]);
+  const v = sum(mul(stopGradient(softmax(x.logits, -1)), x.q), [-1]);
+  const adv = stopGradient(sub(qTaken, v));
+  const f = cfg.filter === 'binary'
+    ? cast(greater(adv, 0), adv.dtype)
+    : minimum(exp(mul(adv, cfg.beta)), cfg.maxWeight);
+  const m = x.mask;
+  const msum = maximum(sumAll(m), 1);
+  const actor = neg(div(sumAll(mul(mul(f, logp), m)), msum));
+  const err = sub(qTaken, x.target);
+  const critic = div(sumAll(mul(mul(err, err), x.criticMask)), maximum(sumAll(x.criticMask), 1));
+  const mean = (t: Tensor) => div(sumAll(mul(t, m)), msum);
+  return {
+    loss: add(actor, mul(critic, cfg.criticCoef)), actor, critic,
+    kept: mean(f), qMean: mean(qTaken), vMean: mean(v), advMean: mean(adv),
+  };
 }

@@ -12,6 +12,9 @@
  * "Punctuation" here is JSON and sentence punctuation and whitespace, except characters that occur in a
  * legal action of the task (NumberLine's actions are "+" and "-"; zeroing them would zero the action).
  */
+import type { Tensor } from '../engine/graph.ts';
+import { div, mul, neg } from '../engine/ops/elementwise.ts';
+import { logSoftmax, softmax, sum, sumAll } from '../engine/ops/reduce.ts';
 import { check, parseConfig } from './config.ts';
 
 export const COSO_DEFAULTS = {
@@ -96,4 +99,14 @@ export function weightedEntropyReference(entropy: ArrayLike<number>, w: ArrayLik
   let s = 0, m = 0;
   for (let i = 0; i < mask.length; i++) { s += w[i] * entropy[i] * mask[i]; m += mask[i]; }
   return m > 0 ? s / m : 0;
+}
+
+/** Full-vocabulary entropy per position: logits [..., V] -> [...]. */
+export function tokenEntropy(logits: Tensor): Tensor {
+  return neg(sum(mul(softmax(logits, -1), logSoftmax(logits, -1)), [-1]));
+}
+
+/** H^B as graph code: entropy, w, mask: [B, T] (w and mask are inputs, so w carries no gradient). */
+export function weightedEntropy(entropy: Tensor, w: Tensor, mask: Tensor): Tensor {
+  return div(sumAll(mul(mul(w, entropy), mask)), sumAll(mask));
 }

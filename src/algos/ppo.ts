@@ -8,6 +8,9 @@
  *   L    = L_pg + c_v·L_v                                            (no entropy bonus; CoSo adds one)
  * Shapes: logp, mask: [B, T] (generated tokens, padded); actionStart, adv, ret, vOld, logpOld: [B].
  */
+import type { Tensor } from '../engine/graph.ts';
+import { abs, cast, clip, exp, greater, maximum, minimum, mul, neg, sub, add } from '../engine/ops/elementwise.ts';
+import { meanAll, sum } from '../engine/ops/reduce.ts';
 import { check, parseConfig } from './config.ts';
 
 export const PPO_DEFAULTS = {
@@ -80,4 +83,33 @@ export function ppoLossReference(
 export function cosineLr(cfg: Pick<PpoConfig, 'lr' | 'lrEnd'>, update: number, total: number): number {
   const p = Math.min(1, update / Math.max(1, total));
   return cfg.lrEnd + 0.5 * (cfg.lr - cfg.lrEnd) * (1 + Math.cos(Math.PI * p));
+}
+
+/**
+ * Per-token weights of the λ-scaled likelihood: λ on thought tokens (i < actionStart), 1 on action tokens,
+ * 0 on padding. lengths, actionStart: [B]. Returns [B, T].
+ */
+export function cotTokenWeights(lengths: ArrayLike<number>, actionStart: ArrayLike<number>, T: number, lambda: number): Float32Array {
+  const B = lengths.length;
+  const w = new Float32Array(B * T);
+  for (let b = 0; b < B; b++) for (let i = 0; i < lengths[b]; i++) w[b * T + i] = i < actionStart[b] ? lambda : 1;
+  return w;
+}
+
+/**
+ * The PPO loss as graph code. logp: [B, T] log π_new(y_i) at the sampling temperature; tokWeight: [B, T]
+ * from cotTokenWeights; v: [B] value head; logpOld, adv, vOld, ret: [B] inputs. Scalars out.
+ */
+export function ppoLoss(
+  x: { logp: Tensor; tokWeight: Tensor; v: Tensor; logpOld: Tensor; adv: Tensor; vOld: Tensor; ret: Tensor },
+  cfg: Pick<PpoConfig, 'clipEps' | 'valueCoef'>,
+): { loss: Tensor; pg: Tensor; vf: Tensor; ratio: Tensor; clipFrac: Tensor } {
+  const e = cfg.clipEps;
+  const logpNew = sum(mul(x.logp, x.tokWeight), [1]);
+  const ratio = exp(sub(logpNew, x.logpOld));
+  const pg = meanAll(neg(minimum(mul(ratio, x.adv), mul(clip(ratio, 1 - e, 1 + e), x.adv))));
+  const vClip = add(x.vOld, clip(sub(x.v, x.vOld), -e, e));
+  const vf = meanAll(mul(maximum(mul(sub(x.v, x.ret), sub(x.v, x.ret)), mul(sub(vClip, x.ret), sub(vClip, x.ret))), 0.5));
+  const clipFrac = meanAll(cast(greater(abs(sub(ratio, 1)), e), ratio.dtype));
+  return { loss: add(pg, mul(vf, cfg.valueCoef)), pg, vf, ratio: meanAll(ratio), clipFrac };
 }

@@ -5,6 +5,9 @@
  * sft keeps every row; filtered-bc keeps the rows of episodes whose undiscounted return is > 0 (success).
  * Shapes: logp, mask: [B, T] (generated tokens, padded).
  */
+import type { Tensor } from '../engine/graph.ts';
+import { div, maximum, mul, neg } from '../engine/ops/elementwise.ts';
+import { sumAll } from '../engine/ops/reduce.ts';
 import { parseConfig } from './config.ts';
 
 export const SFT_DEFAULTS = {
@@ -33,4 +36,9 @@ export function sftLossReference(logp: ArrayLike<number>, mask: ArrayLike<number
   let s = 0, m = 0;
   for (let i = 0; i < mask.length; i++) { s -= logp[i] * mask[i]; m += mask[i]; }
   return s / Math.max(m, 1);
+}
+
+/** The loss as graph code: logp, mask: [B, T]. */
+export function sftLoss(logp: Tensor, mask: Tensor): Tensor {
+  return neg(div(sumAll(mul(logp, mask)), maximum(sumAll(mask), 1)));
 }

@@ -1,0 +1,123 @@
+/** The graph versions of the losses (run by onnxruntime) against the plain-JS references and PyTorch golden values. */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gradients } from '../../src/engine/autodiff.ts';
+import { hostTensor, type HostTensor } from '../../src/engine/dtype.ts';
+import { Graph, type Tensor } from '../../src/engine/graph.ts';
+import { openRunner, type Runner } from '../../src/engine/runner.ts';
+import { buildInference } from '../../src/engine/train.ts';
+import { afsftLoss, afsftLossReference, softValue } from '../../src/algos/afsft.ts';
+import { cotLogLik, cotTokenWeights, ppoLoss } from '../../src/algos/ppo.ts';
+import { tokenEntropy, weightedEntropy } from '../../src/algos/coso.ts';
+import { sftLoss, sftLossReference } from '../../src/algos/sft.ts';
+import { Rng } from '../../src/util/rng.ts';
+
+const golden = JSON.parse(readFileSync(new URL('./fixtures/algos-golden.json', import.meta.url), 'utf8'));
+let runner: Runner;
+beforeAll(async () => { runner = await openRunner({ thread: 'inline', threads: 1 }); });
+afterAll(async () => { await runner.close(); });
+
+async function run(g: Graph, outputs: Record<string, Tensor>, feeds: Record<string, HostTensor>): Promise<Record<string, number[]>> {
+  const m = buildInference(g, { outputs });
+  const s = await runner.open(m.onnx);
+  try {
+    const r = await s.run(feeds);
+    return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Array.from(v.data as Float64Array, Number)]));
+  } finally { await s.close(); }
+}
+
+const f64 = (shape: number[], v: ArrayLike<number>) => hostTensor('float64', shape, v);
+
+describe('graph losses', () => {
+  it('PPO: loss and its gradients w.r.t. log π_new and V equal PyTorch', async () => {
+    const p = golden.ppo, B = p.adv.length;
+    const g = new Graph();
+    const inp = (n: string, shape: (number | string)[]) => g.input(n, 'float64', shape);
+    const x = { logp: inp('logp', [B, 1]), tokWeight: inp('tw', [B, 1]), v: inp('v', [B]), logpOld: inp('lo', [B]), adv: inp('adv', [B]), vOld: inp('vo', [B]), ret: inp('ret', [B]) };
+    const out = ppoLoss(x, p);
+    const [dlogp, dv] = gradients(out.loss, [x.logp, x.v]);
+    const r = await run(g, { loss: out.loss, pg: out.pg, vf: out.vf, ratio: out.ratio, dlogp, dv }, {
+      logp: f64([B, 1], p.logpNew), tw: f64([B, 1], new Array(B).fill(1)), v: f64([B], p.v), lo: f64([B], p.logpOld),
+      adv: f64([B], p.adv), vo: f64([B], p.vOld), ret: f64([B], p.ret),
+    });
+    expect(r.loss[0]).toBeCloseTo(p.loss, 12);
+    expect(r.pg[0]).toBeCloseTo(p.pg, 12);
+    expect(r.vf[0]).toBeCloseTo(p.vf, 12);
+    p.gradLogpNew.forEach((d: number, i: number) => expect(r.dlogp[i]).toBeCloseTo(d, 12));
+    p.gradV.forEach((d: number, i: number) => expect(r.dv[i]).toBeCloseTo(d, 12));
+  });
+
+  it('PPO: the λ-scaled likelihood inside the graph equals cotLogLik; the ratio is 1 at the behaviour policy', async () => {
+    const B = 3, T = 4, lengths = [4, 2, 3], as = [2, 0, 3];
+    const rng = new Rng(1);
+    const logp = Array.from({ length: B * T }, () => -rng.float() * 3);
+    const tw = cotTokenWeights(lengths, as, T, 0.5);
+    const mask = Array.from(tw, (w) => (w > 0 ? 1 : 0));
+    const old = cotLogLik(logp, mask, as, 0.5);
+    const g = new Graph();
+    const inp = (n: string, shape: number[]) => g.input(n, 'float64', shape);
+    const x = { logp: inp('logp', [B, T]), tokWeight: inp('tw', [B, T]), v: inp('v', [B]), logpOld: inp('lo', [B]), adv: inp('adv', [B]), vOld: inp('vo', [B]), ret: inp('ret', [B]) };
+    const out = ppoLoss(x, { clipEps: 0.1, valueCoef: 0.5 });
+    const r = await run(g, { ratio: out.ratio, clipFrac: out.clipFrac }, {
+      logp: f64([B, T], logp), tw: f64([B, T], tw), v: f64([B], [0, 0, 0]), lo: f64([B], old), adv: f64([B], [1, 2, 3]), vo: f64([B], [0, 0, 0]), ret: f64([B], [0, 0, 0]),
+    });
+    expect(r.ratio[0]).toBeCloseTo(1, 12);
+    expect(r.clipFrac[0]).toBe(0);
+  });
+
+  it('CoSo: token entropy and H^B equal PyTorch', async () => {
+    const e = golden.entropy, B = 2, T = 5, V = e.V;
+    const g = new Graph();
+    const logits = g.input('logits', 'float64', [B, T, V]);
+    const w = g.input('w', 'float64', [B, T]);
+    const mask = g.input('mask', 'float64', [B, T]);
+    const ent = tokenEntropy(logits);
+    const r = await run(g, { ent, hb: weightedEntropy(ent, w, mask) }, { logits: f64([B, T, V], e.logits), w: f64([B, T], e.w), mask: f64([B, T], e.mask) });
+    e.entropy.forEach((h: number, i: number) => expect(r.ent[i]).toBeCloseTo(h, 12));
+    expect(r.hb[0]).toBeCloseTo(e.weighted, 12);
+  });
+
+  for (const filter of ['binary', 'exp'] as const) {
+    it(`AFSFT (${filter} filter): graph loss equals the plain-JS reference`, async () => {
+      const B = 2, T = 3, V = 5, rng = new Rng(filter === 'binary' ? 7 : 8);
+      const logits = Array.from({ length: B * T * V }, () => rng.normal());
+      const q = Array.from({ length: B * T * V }, () => rng.normal());
+      const tokens = Array.from({ length: B * T }, () => rng.int(V));
+      const mask = [1, 1, 1, 1, 1, 0];
+      const target = Array.from({ length: B * T }, () => rng.normal());
+      const criticMask = [1, 1, 0, 1, 1, 0];
+      const cfg = { filter, beta: 0.7, maxWeight: 1.5, criticCoef: 0.5 };
+      const g = new Graph();
+      const x = {
+        logits: g.input('logits', 'float64', [B, T, V]), q: g.input('q', 'float64', [B, T, V]), tokens: g.input('tokens', 'int64', [B, T]),
+        mask: g.input('mask', 'float64', [B, T]), target: g.input('target', 'float64', [B, T]), criticMask: g.input('cm', 'float64', [B, T]),
+      };
+      const out = afsftLoss(x, cfg);
+      const r = await run(g, { loss: out.loss, actor: out.actor, critic: out.critic, kept: out.kept }, {
+        logits: f64([B, T, V], logits), q: f64([B, T, V], q), tokens: hostTensor('int64', [B, T], tokens),
+        mask: f64([B, T], mask), target: f64([B, T], target), cm: f64([B, T], criticMask),
+      });
+      const logp: number[] = [], qTaken: number[] = [], v: number[] = [];
+      for (let k = 0; k < B * T; k++) {
+        const l = logits.slice(k * V, k * V + V);
+        const mx = Math.max(...l), lse = mx + Math.log(l.reduce((s, a) => s + Math.exp(a - mx), 0));
+        logp.push(l[tokens[k]] - lse);
+        qTaken.push(q[k * V + tokens[k]]);
+        v.push(softValue(l, q.slice(k * V, k * V + V)));
+      }
+      const ref = afsftLossReference({ logp, qTaken, v, target, criticMask, mask }, cfg);
+      expect(r.loss[0]).toBeCloseTo(ref.loss, 10);
+      expect(r.actor[0]).toBeCloseTo(ref.actor, 10);
+      expect(r.critic[0]).toBeCloseTo(ref.critic, 10);
+      expect(r.kept[0]).toBeCloseTo(ref.kept, 10);
+    });
+  }
+
+  it('SFT: graph loss equals the reference', async () => {
+    const g = new Graph();
+    const lp = g.input('lp', 'float64', [2, 2]);
+    const m = g.input('m', 'float64', [2, 2]);
+    const r = await run(g, { loss: sftLoss(lp, m) }, { lp: f64([2, 2], [-1, -2, -3, -4]), m: f64([2, 2], [1, 1, 1, 0]) });
+    expect(r.loss[0]).toBeCloseTo(sftLossReference([-1, -2, -3, -4], [1, 1, 1, 0]), 12);
+  });
+});
