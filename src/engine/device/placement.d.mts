@@ -1,0 +1,12 @@
+import type { InferenceSession } from 'onnxruntime-node';
+
+export interface NodePlacement {
+  /** The node's name in the model (o2o's emitter names nodes `n<index>_<OpType>`). */
+  node: string;
+  op: string;
+  /** onnxruntime's provider name, e.g. 'WebGpuExecutionProvider', 'CPUExecutionProvider'. */
+  provider: string;
+}
+export function parseProfile(json: string): NodePlacement[];
+export function profileTarget(): { prefix: string; read(session: InferenceSession): NodePlacement[] };
+export function describeFallbacks(placements: NodePlacement[], epName: string): string[];
