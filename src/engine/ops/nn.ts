@@ -1,0 +1,79 @@
+/**
+ * Composite layers built from primitive ops (they need no gradient code of their own): linear, GELU,
+ * embedding, causal attention, cross-entropy and per-token log-probs.
+ */
+import type { Dim } from '../dtype.ts';
+import type { Graph, Tensor } from '../graph.ts';
+import { add, and, cast, div, erf, lessOrEqual, mul, neg, sub, where } from './elementwise.ts';
+import { matmul } from './matmul.ts';
+import { logSoftmax, mean, softmax, sumAll } from './reduce.ts';
+import { arange, dimOf, gather, gatherElements, squeeze, transpose, unsqueeze } from './shape.ts';
+
+type T = Tensor;
+
+/** x [..., in] @ w [in, out] (+ b [out]) -> [..., out]. */
+export function linear(x: T, w: T, b?: T): T {
+  const y = matmul(x, w);
+  return b ? add(y, b) : y;
+}
+
+/** GELU, exact form 0.5 x (1 + erf(x / sqrt 2)) (torch's default). */
+export function gelu(x: T): T {
+  return mul(mul(x, 0.5), add(erf(mul(x, Math.SQRT1_2)), 1));
+}
+
+/** table [V, D], ids int [...] -> [..., D]. */
+export function embedding(table: T, ids: T): T {
+  return gather(table, ids, 0);
+}
+
+/**
+ * Causal visibility [T, S] bool for T queries that are the last T of S key positions: key j is visible
+ * from query i when j <= i + (S - T). With a KV cache, S = past + T.
+ */
+export function causalAllowed(g: Graph, tq: Dim, sk: Dim): T {
+  const offset = tq === sk ? undefined : sub(dimOf(g, sk), dimOf(g, tq));
+  return lessOrEqual(unsqueeze(arange(g, sk), [0]), unsqueeze(arange(g, tq, offset), [1]));
+}
+
+export interface AttentionOptions {
+  causal: boolean;
+  /** [B, S] bool, true where a key position holds a real token (false for padding). */
+  keyMask?: T;
+}
+
+/**
+ * Scaled dot-product attention. q [B, H, T, Dh], k, v [B, H, S, Dh] -> [B, H, T, Dh].
+ * Masked scores get -1e9 (finite, so fully masked rows give a uniform average instead of NaN).
+ */
+export function attention(q: T, k: T, v: T, opts: AttentionOptions): T {
+  const g = q.graph;
+  const dh = q.shape[3];
+  if (typeof dh !== 'number') throw new Error(`attention: head dim must be fixed, got ${q}`);
+  let scores = mul(matmul(q, transpose(k, [0, 1, 3, 2])), 1 / Math.sqrt(dh));
+  let allowed: T | undefined;
+  if (opts.causal) allowed = causalAllowed(g, q.shape[2], k.shape[2]);
+  if (opts.keyMask) {
+    const km = unsqueeze(opts.keyMask, [1, 2]);
+    allowed = allowed ? and(allowed, km) : km;
+  }
+  if (allowed) scores = add(scores, where(allowed, g.scalar(0, q.dtype), g.scalar(-1e9, q.dtype)));
+  return matmul(softmax(scores, -1), v);
+}
+
+/** logits [..., V], tokens int [...] -> log p(token) [...]. */
+export function tokenLogProbs(logits: T, tokens: T): T {
+  return squeeze(gatherElements(logSoftmax(logits, -1), unsqueeze(tokens, [-1]), -1), [-1]);
+}
+
+/**
+ * Mean cross-entropy of logits [..., V] against int targets [...]; with `mask` [...] (1 = counts), the mean
+ * over masked positions.
+ */
+export function crossEntropy(logits: T, targets: T, mask?: T): T {
+  const lp = tokenLogProbs(logits, targets);
+  if (!mask) return neg(mean(lp, lp.shape.map((_, i) => i)));
+  const m = cast(mask, lp.dtype);
+  return neg(div(sumAll(mul(lp, m)), sumAll(m)));
+}
+

@@ -1,0 +1,100 @@
+// The onnxruntime side of the runner, shared by the worker thread (worker.mjs) and the in-thread runner.
+// Plain JavaScript so that the worker starts without a TypeScript loader. Types: ort-core.d.mts.
+import ort from 'onnxruntime-node';
+
+const INSTALL_HINT = {
+  cuda:
+    "onnxruntime-node was installed without its CUDA libraries (the project's .npmrc sets onnxruntime-node-install=skip). " +
+    'Reinstall them with `npm install onnxruntime-node --onnxruntime-node-install=cuda12` on a machine with CUDA 12 and cuDNN 9, or choose provider "cpu".',
+  webgpu:
+    'The WebGPU provider needs a Vulkan (Linux), Metal (macOS) or D3D12 (Windows) driver; on Linux install one (e.g. mesa-vulkan-drivers) or choose provider "cpu".',
+};
+
+/** A tensor store plus sessions: the state travels between runs inside this thread only. */
+export function createCore(opts) {
+  const provider = opts.provider ?? 'cpu';
+  if (!['cpu', 'cuda', 'webgpu'].includes(provider)) {
+    throw new Error(`runner: provider must be "cpu", "cuda" or "webgpu", got ${JSON.stringify(provider)}`);
+  }
+  const state = new Map();
+  const sessions = new Map();
+  let nextId = 1;
+
+  const toOrt = (name, t) => {
+    if (!t || !t.data || !Array.isArray(t.shape)) throw new Error(`input ${name}: expected {dtype, shape, data}, got ${typeof t}`);
+    return new ort.Tensor(t.dtype, t.data, t.shape);
+  };
+  const toHost = (t) => ({ dtype: t.type, shape: [...t.dims], data: t.data });
+
+  return {
+    async open(model, carry = {}) {
+      const options = {
+        executionProviders: [provider],
+        graphOptimizationLevel: 'all',
+        executionMode: 'sequential',
+        interOpNumThreads: 1,
+        ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}),
+      };
+      let session;
+      try {
+        session = await ort.InferenceSession.create(model, options);
+      } catch (e) {
+        const hint = INSTALL_HINT[provider];
+        const msg = e instanceof Error ? e.message : String(e);
+        throw new Error(hint ? `execution provider "${provider}" could not start: ${msg}\n${hint}` : `onnxruntime could not load the model: ${msg}`);
+      }
+      const id = nextId++;
+      sessions.set(id, { session, carry });
+      return { id, inputNames: [...session.inputNames], outputNames: [...session.outputNames] };
+    },
+
+    async run(id, feeds, fetch) {
+      const s = sessions.get(id);
+      if (!s) throw new Error(`runner: session ${id} is closed`);
+      const inputs = {};
+      for (const name of s.session.inputNames) {
+        if (feeds[name]) inputs[name] = toOrt(name, feeds[name]);
+        else if (state.has(name)) inputs[name] = state.get(name);
+        else throw new Error(`run: input ${JSON.stringify(name)} was neither fed nor found in the runner's state (state holds: ${[...state.keys()].join(', ') || 'nothing'})`);
+      }
+      const out = await s.session.run(inputs);
+      for (const [from, to] of Object.entries(s.carry)) state.set(to, out[from]);
+      const names = fetch ?? s.session.outputNames.filter((n) => !(n in s.carry));
+      const result = {};
+      for (const n of names) {
+        if (!out[n]) throw new Error(`run: no output ${JSON.stringify(n)} (outputs: ${s.session.outputNames.join(', ')})`);
+        result[n] = toHost(out[n]);
+      }
+      return result;
+    },
+
+    setState(values) {
+      for (const [name, t] of Object.entries(values)) state.set(name, toOrt(name, t));
+    },
+
+    getState(names) {
+      const result = {};
+      for (const n of names ?? [...state.keys()]) {
+        const t = state.get(n);
+        if (!t) throw new Error(`getState: no state ${JSON.stringify(n)} (state holds: ${[...state.keys()].join(', ') || 'nothing'})`);
+        result[n] = toHost(t);
+      }
+      return result;
+    },
+
+    deleteState(names) {
+      for (const n of names) state.delete(n);
+    },
+
+    async closeSession(id) {
+      const s = sessions.get(id);
+      sessions.delete(id);
+      if (s) await s.session.release();
+    },
+
+    async close() {
+      for (const id of [...sessions.keys()]) await this.closeSession(id);
+      state.clear();
+    },
+  };
+}

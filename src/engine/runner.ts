@@ -1,0 +1,110 @@
+/**
+ * The runner: onnxruntime sessions plus a named tensor store ("state") that lives where the sessions live.
+ * A session's inputs are taken from the feeds, else from the state; its `carry` map writes outputs back
+ * into the state after each run (params and optimizer slots of a training step, a KV cache), so those
+ * tensors never cross the thread boundary between runs.
+ *
+ * `thread: 'worker'` (default) runs onnxruntime in a worker thread, since `run()` blocks its thread;
+ * `thread: 'inline'` runs it in the calling thread (lowest latency for small decode steps). Both give the
+ * same {@link Runner} interface.
+ */
+import { Worker } from 'node:worker_threads';
+import type { HostTensor } from './dtype.ts';
+import { type Core, createCore } from './ort-core.mjs';
+
+export type Provider = 'cpu' | 'cuda' | 'webgpu';
+
+export interface RunnerOptions {
+  /** Execution provider (default 'cpu'). */
+  provider?: Provider;
+  /** onnxruntime intra-op threads (default: onnxruntime's choice, one per physical core). */
+  threads?: number;
+  thread?: 'worker' | 'inline';
+}
+
+export interface Session {
+  readonly inputNames: string[];
+  readonly outputNames: string[];
+  /** Runs once; returns `fetch` (default: every output that is not carried into the state). */
+  run(feeds: Record<string, HostTensor>, fetch?: string[]): Promise<Record<string, HostTensor>>;
+  close(): Promise<void>;
+}
+
+export interface Runner {
+  /** Loads a model; `carry` maps output names to the state names they replace after each run. */
+  open(model: Uint8Array, carry?: Record<string, string>): Promise<Session>;
+  setState(values: Record<string, HostTensor>): Promise<void>;
+  /** All state, or the named entries. */
+  getState(names?: string[]): Promise<Record<string, HostTensor>>;
+  deleteState(names: string[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+const KEYS = new Set(['provider', 'threads', 'thread']);
+
+export async function openRunner(opts: RunnerOptions = {}): Promise<Runner> {
+  for (const k of Object.keys(opts)) {
+    if (!KEYS.has(k)) throw new Error(`openRunner: unknown option ${JSON.stringify(k)} (known: ${[...KEYS].join(', ')})`);
+  }
+  if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads < 1)) {
+    throw new Error(`openRunner: threads must be an integer >= 1, got ${opts.threads}`);
+  }
+  const coreOpts = { provider: opts.provider ?? 'cpu', threads: opts.threads };
+  const call = opts.thread === 'inline' ? inlineCaller(createCore(coreOpts)) : await workerCaller(coreOpts);
+  return {
+    async open(model, carry = {}) {
+      const s = await call('open', model, carry);
+      const { id, inputNames, outputNames } = s as { id: number; inputNames: string[]; outputNames: string[] };
+      return {
+        inputNames,
+        outputNames,
+        run: (feeds, fetch) => call('run', id, feeds, fetch) as Promise<Record<string, HostTensor>>,
+        close: async () => void (await call('closeSession', id)),
+      };
+    },
+    setState: async (values) => void (await call('setState', values)),
+    getState: (names) => call('getState', names) as Promise<Record<string, HostTensor>>,
+    deleteState: async (names) => void (await call('deleteState', names)),
+    close: async () => void (await call('close')),
+  };
+}
+
+type Caller = (method: keyof Core, ...args: unknown[]) => Promise<unknown>;
+
+function inlineCaller(core: Core): Caller {
+  return async (method, ...args) => (core[method] as (...a: unknown[]) => unknown)(...args);
+}
+
+async function workerCaller(coreOpts: object): Promise<Caller> {
+  const worker = new Worker(new URL('./worker.mjs', import.meta.url), { workerData: coreOpts });
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  let nextId = 0;
+  let dead: Error | undefined;
+  const failAll = (e: Error) => {
+    dead = e;
+    for (const p of pending.values()) p.reject(e);
+    pending.clear();
+  };
+  worker.on('message', ({ id, result, error }: { id: number; result?: unknown; error?: string }) => {
+    const p = pending.get(id);
+    pending.delete(id);
+    if (error !== undefined) p?.reject(new Error(error));
+    else p?.resolve(result);
+  });
+  worker.on('error', (e) => failAll(e));
+  worker.on('exit', (code) => failAll(new Error(`runner worker exited (code ${code})`)));
+  worker.unref();
+  return async (method, ...args) => {
+    if (dead) throw dead;
+    const id = nextId++;
+    const p = new Promise((resolve, reject) => pending.set(id, { resolve, reject }));
+    worker.ref();
+    worker.postMessage({ id, method, args });
+    try {
+      return await p;
+    } finally {
+      if (pending.size === 0) worker.unref();
+      if (method === 'close') await worker.terminate();
+    }
+  };
+}

@@ -1,0 +1,85 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adamw, buildTrainStep, openRunner, openTrainer, type Runner } from '../../src/engine/index.ts';
+import { Rng } from '../../src/util/rng.ts';
+import { mlp, sameBits, scalar, signBatch, stack } from './helpers.ts';
+
+let runner: Runner;
+beforeAll(async () => {
+  runner = await openRunner({ threads: 1 });
+});
+afterAll(async () => {
+  await runner.close();
+});
+
+describe('training step', () => {
+  it('an MLP learns the same-sign task (loss below 0.25 after 300 AdamW steps)', async () => {
+    const { g, loss } = mlp(1);
+    const tr = await openTrainer(runner, buildTrainStep(g, { loss, optimizer: adamw(), clipNorm: 1 }));
+    const rng = new Rng('data');
+    const losses: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const b = signBatch(rng, 64);
+      losses.push(scalar((await tr.step(b, 1e-2)).loss));
+    }
+    const last = losses.slice(-20).reduce((a, b) => a + b) / 20;
+    expect(losses[0]).toBeGreaterThan(0.6);
+    expect(last).toBeLessThan(0.25);
+    expect(scalar((await tr.state()).step)).toBe(300);
+    await tr.close();
+  });
+
+  it('K steps in one Loop equal K single steps bit for bit', async () => {
+    const rng = new Rng('k');
+    const batches = Array.from({ length: 5 }, () => signBatch(rng, 32));
+    const lrs = [1e-2, 8e-3, 6e-3, 4e-3, 2e-3];
+    const a = mlp(2), b = mlp(2);
+    const ma = buildTrainStep(a.g, { loss: a.loss, optimizer: adamw(), clipNorm: 0.5 });
+    const mb = buildTrainStep(b.g, { loss: b.loss, optimizer: adamw(), clipNorm: 0.5 });
+    const r2 = await openRunner({ threads: 1 });
+    try {
+      const single = await openTrainer(runner, ma);
+      const looped = await openTrainer(r2, mb);
+      const losses: number[] = [];
+      for (let i = 0; i < 5; i++) losses.push(scalar((await single.step(batches[i], lrs[i])).loss));
+      const m = await looped.steps(stack(batches), lrs);
+      expect(m.loss.shape).toEqual([5]);
+      expect(Array.from(m.loss.data as Float32Array)).toEqual(losses);
+      const sa = await single.state(), sb = await looped.state();
+      for (const k of Object.keys(sa)) expect(sameBits(sa[k], sb[k]), k).toBe(true);
+      expect(scalar(sb.step)).toBe(5);
+    } finally {
+      await r2.close();
+    }
+  });
+
+  it('a checkpoint round-trips bit for bit and resuming continues identically', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'o2o-'));
+    const rng = new Rng('ckpt');
+    const batches = Array.from({ length: 6 }, () => signBatch(rng, 16));
+    const a = mlp(3), b = mlp(3);
+    const r2 = await openRunner({ threads: 1 });
+    try {
+      const ta = await openTrainer(runner, buildTrainStep(a.g, { loss: a.loss, optimizer: adamw() }));
+      for (let i = 0; i < 3; i++) await ta.step(batches[i], 1e-2);
+      const file = path.join(dir, 'ck.safetensors');
+      await ta.save(file, { note: 'x' });
+      const tb = await openTrainer(r2, buildTrainStep(b.g, { loss: b.loss, optimizer: adamw() }));
+      const meta = await tb.load(file);
+      expect(meta).toEqual({ note: 'x', step: '3' });
+      const s1 = await ta.state(), s2 = await tb.state();
+      for (const k of Object.keys(s1)) expect(sameBits(s1[k], s2[k]), k).toBe(true);
+      for (let i = 3; i < 6; i++) {
+        const la = await ta.step(batches[i], 1e-2), lb = await tb.step(batches[i], 1e-2);
+        expect(sameBits(la.loss, lb.loss)).toBe(true);
+      }
+      const e1 = await ta.state(), e2 = await tb.state();
+      for (const k of Object.keys(e1)) expect(sameBits(e1[k], e2[k]), k).toBe(true);
+    } finally {
+      await r2.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
