@@ -6,7 +6,9 @@
  * env index), so batch k is a pure function of the policy at k: a crash loses at most the batch in
  * flight, and a resumed run regenerates it identically.
  */
+import type { RecordBatch } from 'apache-arrow';
 import PQueue from 'p-queue';
+import { rowsToBatch } from '../store/batch.ts';
 import type { StepRow } from '../store/schema.ts';
 
 /** What the policy sees at one env step. */
@@ -173,4 +175,27 @@ export function hash3(a: number, b: number, c: number): number {
     h ^= h >>> 12;
   }
   return h >>> 0;
+}
+
+/** Where rollout batches go: the store's table (src/store `StepTable`) fits. */
+export interface BatchSink {
+  append(batches: RecordBatch[], opts?: { operation?: string; info?: Record<string, unknown> }): Promise<{ version: number; rows: number }>;
+  history(): Promise<Array<{ version: number; o2o?: unknown }>>;
+}
+
+/**
+ * Writes one rollout batch as one commit, tagged {run, batch, policy_version} in the commit info. If the
+ * table already holds that batch of that run (a crash after the commit, before the checkpoint), nothing is
+ * written again: a resumed run regenerates the same batch, so the stored rows are already the right ones.
+ */
+export async function commitBatch(sink: BatchSink, batch: RolloutBatch, o: { runId: string; batchIndex: number; policyVersion: number }): Promise<{ version: number; rows: number; skipped: boolean }> {
+  const tag = { run: o.runId, batch: o.batchIndex, policy_version: o.policyVersion };
+  const done = (await sink.history()).find((h) => {
+    const t = h.o2o as { run?: string; batch?: number } | undefined;
+    return t?.run === o.runId && t?.batch === o.batchIndex;
+  });
+  if (done) return { version: done.version, rows: 0, skipped: true };
+  const rows = batch.episodes.flat().map((s) => s.row);
+  const r = await sink.append([rowsToBatch(rows)], { operation: 'ROLLOUT', info: tag });
+  return { ...r, skipped: false };
 }
