@@ -25,7 +25,9 @@ export class UsageError extends Error {}
 export function parseCommandArgs(cmd: Command, argv: string[]) {
   const options: ParseArgsConfig['options'] = {};
   for (const [k, spec] of Object.entries(cmd.options)) {
-    options[k] = { type: spec.type, multiple: spec.multiple, short: spec.short, default: spec.default as never };
+    // node:util parseArgs rejects keys present with the value undefined: copy only the declared ones.
+    options[k] = Object.fromEntries(Object.entries({ type: spec.type, multiple: spec.multiple, short: spec.short, default: spec.default })
+      .filter(([, v]) => v !== undefined)) as never;
   }
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
