@@ -1,19 +1,11 @@
 /** Small models and data for the engine tests. */
-import { Graph, type HostTensor, type Tensor, crossEntropy, hostTensor, init, linear, relu } from '../../src/engine/index.ts';
+import { type HostTensor, hostTensor } from '../../src/engine/index.ts';
+import { mlpGraph } from './models.ts';
 import { Rng } from '../../src/util/rng.ts';
 
-/** MLP in -> hidden -> 2 classes on the "same sign" task (label = x0 * x1 > 0). */
-export function mlp(seed: number, hidden = 16): { g: Graph; loss: Tensor; logits: Tensor } {
-  const rng = new Rng(seed);
-  const g = new Graph();
-  const x = g.input('x', 'float32', ['batch', 4]);
-  const y = g.input('y', 'int64', ['batch']);
-  const w1 = g.param('w1', init.linearInit(rng, 4, hidden));
-  const b1 = g.param('b1', init.zeros([hidden]));
-  const w2 = g.param('w2', init.linearInit(rng, hidden, 2));
-  const b2 = g.param('b2', init.zeros([2]));
-  const logits = linear(relu(linear(x, w1, b1)), w2, b2);
-  return { g, loss: crossEntropy(logits, y), logits };
+/** MLP 4 -> hidden -> 2 classes for the "same sign" task (label = x0 * x1 > 0). */
+export function mlp(seed: number, hidden = 16) {
+  return mlpGraph([4, hidden, 2], seed);
 }
 
 export function signBatch(rng: Rng, B: number): { x: HostTensor; y: HostTensor } {

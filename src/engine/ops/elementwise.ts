@@ -87,7 +87,10 @@ export const SumTo: OpDef = {
 /** ExpandLike(x, like): x broadcast to like's shape. */
 export const ExpandLike: OpDef = {
   name: 'ExpandLike',
-  infer: ([x, like]) => [{ dtype: x.dtype, shape: broadcastShapes('expandLike', [x.shape, like.shape]) }],
+  infer: ([x, like]) => {
+    if (x.rank > like.rank) throw new Error(`expandLike: ${x} has a higher rank than ${like}`);
+    return [{ dtype: x.dtype, shape: like.shape }];
+  },
   emit(e, [x, like], [out], _a, node) {
     const l = node.inputs[1];
     const s = l.shape.every((d) => typeof d === 'number') ? e.i64(l.shape as number[]) : e.tmp();

@@ -1,0 +1,187 @@
+/**
+ * Finite-difference check of every op's gradient rule, table-driven over ALL_OPS: an op with a gradient
+ * rule and no entry in CASES fails the test, and so does an op declared without gradient that is missing
+ * from NO_GRAD.
+ *
+ * Each case builds the op on float64 inputs (graph inputs, so they can be perturbed), takes
+ * L = sum_i sum(out_i * w_i) with fixed random weights, and compares dL/dinput from the autodiff graph
+ * with central differences (eps 1e-6): |analytic - numeric| <= 1e-6 + 1e-5 |numeric|.
+ * Erf and LayerNormalization have no float64 kernel in onnxruntime's CPU provider, and Cast is checked from
+ * a float32 input: those use float32 with eps 3e-3 and |analytic - numeric| <= 1e-3 + 1e-2 |numeric|.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type DType, Graph, type HostTensor, type Runner, type Tensor, buildInference, cast, gradients, hostTensor, mul, openRunner, sumAll, add,
+} from '../../src/engine/index.ts';
+import type { OpDef } from '../../src/engine/graph.ts';
+import { ALL_OPS } from '../../src/engine/ops/index.ts';
+import * as el from '../../src/engine/ops/elementwise.ts';
+import * as mm from '../../src/engine/ops/matmul.ts';
+import * as rd from '../../src/engine/ops/reduce.ts';
+import * as sh from '../../src/engine/ops/shape.ts';
+import { Rng } from '../../src/util/rng.ts';
+
+interface Case {
+  g: Graph;
+  values: Map<Tensor, HostTensor>;
+  outs: Tensor[];
+  /** float32 inputs: checked with eps 3e-3 and |analytic - numeric| <= 1e-3 + 1e-2 |numeric|. */
+  f32?: boolean;
+}
+
+/** Builds a case: `inp(name, shape)` declares a perturbable float64 input. */
+function make(build: (inp: (shape: number[], o?: { lo?: number; hi?: number; dtype?: DType; dims?: (string | number)[] }) => Tensor, g: Graph) => Tensor | Tensor[], f32 = false): Case {
+  const g = new Graph();
+  const rng = new Rng(1);
+  const values = new Map<Tensor, HostTensor>();
+  let k = 0;
+  const inp = (shape: number[], o: { lo?: number; hi?: number; dtype?: DType; dims?: (string | number)[] } = {}) => {
+    const dtype = o.dtype ?? (f32 ? 'float32' : 'float64');
+    const t = g.input(`in${k++}`, dtype, o.dims ?? shape);
+    const v = hostTensor(dtype, shape);
+    const d = v.data as Float64Array;
+    for (let i = 0; i < d.length; i++) d[i] = o.lo !== undefined ? o.lo + (o.hi! - o.lo) * rng.float() : rng.normal();
+    values.set(t, v);
+    return t;
+  };
+  const outs = build(inp, g);
+  return { g, values, outs: Array.isArray(outs) ? outs : [outs], f32 };
+}
+
+const idx = (g: Graph, shape: number[], values: number[]) => g.constant(hostTensor('int64', shape, values));
+const on = (op: OpDef, ins: Tensor[], attrs: object = {}) => ins[0].graph.apply(op, ins, attrs as never);
+
+const CASES: Record<string, () => Case> = {
+  Add: () => make((i) => el.add(i([2, 3]), i([3]))),
+  Sub: () => make((i) => el.sub(i([2, 1]), i([2, 3]))),
+  Mul: () => make((i) => el.mul(i([2, 3]), i([2, 3]))),
+  Div: () => make((i) => el.div(i([2, 3]), i([1, 3], { lo: 0.5, hi: 2 }))),
+  Pow: () => make((i) => el.pow(i([2, 3], { lo: 0.5, hi: 2 }), i([3], { lo: -1, hi: 2 }))),
+  Max: () => make((i) => el.maximum(i([2, 3]), i([2, 3]))),
+  Min: () => make((i) => el.minimum(i([2, 3]), i([3]))),
+  Neg: () => make((i) => el.neg(i([4]))),
+  Sqrt: () => make((i) => el.sqrt(i([4], { lo: 0.5, hi: 2 }))),
+  Exp: () => make((i) => el.exp(i([4]))),
+  Log: () => make((i) => el.log(i([4], { lo: 0.5, hi: 2 }))),
+  Tanh: () => make((i) => el.tanh(i([4]))),
+  Sigmoid: () => make((i) => el.sigmoid(i([4]))),
+  Relu: () => make((i) => el.relu(i([6]))),
+  Erf: () => make((i) => el.erf(i([4])), true),
+  Abs: () => make((i) => el.abs(i([6]))),
+  StopGradient: () => make((i) => el.stopGradient(i([3]))),
+  Clip: () => make((i) => el.clip(i([8]), -0.5, 0.5)),
+  Cast: () => make((i) => el.cast(i([4], { dtype: 'float32' }), 'float64')),
+  Where: () => make((i, g) => el.where(g.constant(hostTensor('bool', [2, 3], [1, 0, 1, 0, 0, 1])), i([2, 3]), i([3]))),
+  SumTo: () => make((i) => on(el.SumTo, [i([2, 3]), i([1, 3], { dims: ['n', 3] })])),
+  ExpandLike: () => make((i) => on(el.ExpandLike, [i([1, 3]), i([2, 3], { dims: ['n', 3] })])),
+  Expand: () => make((i) => el.expand(i([3, 1]), [2, 3, 4])),
+  MatMul: () => make((i) => mm.matmul(i([2, 2, 3]), i([2, 3, 4]))),
+  Gemm: () => make((i) => mm.gemm(i([3, 2]), i([4, 3]), { transA: true, transB: true, alpha: 0.7 }, i([4]))),
+  ReduceSum: () => make((i) => rd.sum(i([2, 3, 2]), [0, 2])),
+  ReduceMean: () => make((i) => rd.mean(i([2, 3], { dims: ['n', 3] }), [0], true)),
+  ReduceMax: () => make((i) => rd.max(i([2, 4]), [1])),
+  Softmax: () => make((i) => rd.softmax(i([2, 5]), -1)),
+  LogSoftmax: () => make((i) => rd.logSoftmax(i([2, 5]), 0)),
+  LayerNorm: () => make((i) => rd.layerNorm(i([2, 3, 4]), i([4]), i([4])), true),
+  Reshape: () => make((i) => sh.reshape(i([2, 3, 2], { dims: ['n', 3, 2] }), [-1, 2])),
+  ReshapeLike: () => make((i) => on(sh.ReshapeLike, [i([6]), i([2, 3], { dims: ['n', 3] })])),
+  Transpose: () => make((i) => sh.transpose(i([2, 3, 4]), [2, 0, 1])),
+  Concat: () => make((i) => sh.concat([i([2, 1], { dims: ['n', 1] }), i([2, 3], { dims: ['n', 3] })], 1)),
+  SplitLike: () => make((i) => on(sh.SplitLike, [i([5, 2]), i([2, 1]), i([3, 1], { dims: ['m', 1] })], { axis: 0 })),
+  Slice: () => make((i) => [sh.slice(i([4, 5]), [1, -3], [3, Infinity], [0, 1]), sh.slice(i([5, 2], { dims: ['n', 2] }), [-3], [-1], [0])]),
+  UnsliceLike: () => make((i) => on(sh.UnsliceLike, [i([2, 2]), i([4, 2], { dims: ['n', 2] })], { starts: [1], ends: [3], axes: [0] })),
+  Unsqueeze: () => make((i) => sh.unsqueeze(i([2, 3]), [0, -1])),
+  Squeeze: () => make((i) => sh.squeeze(i([2, 1, 3]), [1])),
+  Gather: () => make((i, g) => [sh.gather(i([4, 3]), idx(g, [2, 2], [0, 3, 3, 1]), 0), sh.gather(i([2, 4, 3]), idx(g, [3], [1, 1, 2]), 1)]),
+  GatherElements: () => make((i, g) => sh.gatherElements(i([2, 4]), idx(g, [2, 3], [0, 0, 3, 1, 2, 2]), 1)),
+  GatherND: () => make((i, g) => sh.gatherND(i([3, 2, 2]), idx(g, [3, 2], [0, 1, 2, 0, 0, 1]))),
+  ScatterNDAdd: () => make((i, g) => sh.scatterNDAdd(i([4, 2]), idx(g, [3, 1], [1, 3, 1]), i([3, 2]))),
+  ScatterElementsAdd: () => make((i, g) => sh.scatterElementsAdd(i([2, 3]), idx(g, [2, 2], [0, 0, 2, 1]), i([2, 2]), 1)),
+};
+
+/** Ops whose outputs carry no gradient, and why. */
+const NO_GRAD: Record<string, string> = {
+  Sign: 'piecewise constant',
+  Equal: 'bool output', Less: 'bool output', Greater: 'bool output', LessOrEqual: 'bool output',
+  GreaterOrEqual: 'bool output', And: 'bool output', Or: 'bool output', Not: 'bool output',
+  Count: 'a size', ZerosLike: 'constant', ShapeOf: 'int64 shape', Arange: 'int64 range', DimOf: 'int64 size',
+};
+
+let runner: Runner;
+beforeAll(async () => {
+  runner = await openRunner({ thread: 'inline', threads: 1 });
+});
+afterAll(async () => {
+  await runner.close();
+});
+
+async function check(c: Case): Promise<{ worst: number; checked: number; zeroOnly: boolean }> {
+  const { g, values } = c;
+  const rng = new Rng('w');
+  const weights: Record<string, HostTensor> = {};
+  const feeds = () => ({ ...weights, ...Object.fromEntries([...values].map(([t, v]) => [t.name!, v])) });
+  const feedUsed = (s: { inputNames: string[] }) => Object.fromEntries(Object.entries(feeds()).filter(([n]) => s.inputNames.includes(n)));
+  // run-time output shapes (outputs may have named dims)
+  const probe = await runner.open(buildInference(g, { outputs: Object.fromEntries(c.outs.map((o, i) => [`o${i}`, o])) }).onnx);
+  const shapes = await probe.run(feedUsed(probe));
+  await probe.close();
+  let loss: Tensor | undefined;
+  for (const [oi, o] of c.outs.entries()) {
+    const w = hostTensor(o.dtype, shapes[`o${oi}`].shape);
+    const d = w.data as Float64Array;
+    for (let i = 0; i < d.length; i++) d[i] = rng.normal();
+    const wt = g.input(`w${oi}`, o.dtype, o.shape);
+    weights[wt.name!] = w;
+    const term = sumAll(mul(o, wt));
+    loss = loss ? add(loss, term) : term;
+  }
+  const leaves = [...values.keys()];
+  const grads = gradients(loss!, leaves);
+  const fwd = await runner.open(buildInference(g, { outputs: { loss: cast(loss!, 'float64') } }).onnx);
+  const bwd = await runner.open(buildInference(g, { outputs: Object.fromEntries(grads.map((d, i) => [`d${i}`, d])) }).onnx);
+  const analytic = await bwd.run(feedUsed(bwd));
+  const f32 = c.f32 || leaves.some((t) => t.dtype === 'float32');
+  const [eps, atol, rtol] = f32 ? [3e-3, 1e-3, 1e-2] : [1e-6, 1e-6, 1e-5];
+  let worst = 0, checked = 0, zeroOnly = true;
+  for (const [li, t] of leaves.entries()) {
+    const v = values.get(t)!.data as Float64Array;
+    const a = analytic[`d${li}`].data as Float64Array;
+    const base = v.slice();
+    for (let j = 0; j < v.length; j++) {
+      v[j] = base[j] + eps;
+      const hi = v[j];
+      const lp = Number((await fwd.run(feedUsed(fwd))).loss.data[0]);
+      v[j] = base[j] - eps;
+      const lo = v[j];
+      const lm = Number((await fwd.run(feedUsed(fwd))).loss.data[0]);
+      v[j] = base[j];
+      const num = (lp - lm) / (hi - lo);
+      worst = Math.max(worst, Math.abs(a[j] - num) / (atol + rtol * Math.abs(num)));
+      if (a[j] !== 0) zeroOnly = false;
+      checked++;
+    }
+  }
+  await fwd.close();
+  await bwd.close();
+  return { worst, checked, zeroOnly };
+}
+
+describe('gradient rules', () => {
+  it('every op has a finite-difference case or is declared without gradient', () => {
+    const names = ALL_OPS.map((o) => o.name);
+    const missing = ALL_OPS.filter((o) => o.grad !== 'none' && !CASES[o.name]).map((o) => o.name);
+    const undeclared = ALL_OPS.filter((o) => o.grad === 'none' && !NO_GRAD[o.name]).map((o) => o.name);
+    expect(missing, 'ops with a gradient rule but no finite-difference case').toEqual([]);
+    expect(undeclared, 'ops without gradient that NO_GRAD does not list').toEqual([]);
+    expect(Object.keys(CASES).filter((n) => !names.includes(n)), 'cases for ops that do not exist').toEqual([]);
+  });
+
+  for (const [name, build] of Object.entries(CASES)) {
+    it(`${name}: analytic gradient matches central differences`, async () => {
+      const r = await check(build());
+      expect(r.checked).toBeGreaterThan(0);
+      if (name === 'StopGradient') expect(r.zeroOnly).toBe(true);
+      else expect(r.worst, 'worst |analytic - numeric| / (atol + rtol |numeric|)').toBeLessThanOrEqual(1);
+    });
+  }
+});
