@@ -22,7 +22,7 @@ model: { size: tiny }
 engine: { threads: 1 }
 stages:
   ingest:
-    generate: { task: numberline, policy: noisy, episodes: 24, noise: 0.5 }
+    generate: { task: numberline, policy: noisy, episodes: 24, pRead: 0.3, pAct: 0.3 }
   offline:
     algo: afsft
     steps: 6

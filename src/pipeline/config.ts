@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
+import { FORMATS } from '../ingest/types.ts';
 import { OFFLINE_METHODS, ONLINE_METHODS } from './algos.ts';
 import { bool, ConfigError, describe, int, keyed, list, num, obj, oneOf, parse, str, type Infer } from './schema.ts';
 
@@ -61,7 +62,9 @@ export const PIPELINE_SCHEMA = obj({
                 help: 'one import',
                 fields: {
                   path: str({ help: 'file or folder, relative to the config file' }),
-                  format: oneOf({ help: 'input format (auto: detected from the content)', values: ['auto', 'jsonl', 'parquet', 'arrow', 'minari', 'lerobot', 'rl4vlm'], default: 'auto' }),
+                  format: oneOf({ help: 'input format (auto: detected from the content)', values: ['auto', ...FORMATS], default: 'auto' }),
+                  source: str({ help: 'source tag of rows that carry none (e.g. demo, failure)', default: 'import' }),
+                  task: str({ help: 'task of rows that name none (e.g. gym_cards/NumberLine-v0)', optional: true }),
                 },
               }),
             }),
@@ -72,7 +75,8 @@ export const PIPELINE_SCHEMA = obj({
                 task: str({ help: 'task name' }),
                 policy: oneOf({ help: 'behaviour policy', values: ['expert', 'noisy', 'random'], default: 'noisy' }),
                 episodes: int({ help: 'episodes to generate', default: 500, min: 1 }),
-                noise: num({ help: 'noisy policy: probability of a wrong reading or action per step', default: 0.5, min: 0, max: 1 }),
+                pRead: num({ help: 'noisy policy: probability per step of misreading the observation (and acting on the misreading)', default: 0.3, min: 0, max: 1 }),
+                pAct: num({ help: 'noisy policy: probability per step of replacing the action by another legal one', default: 0.3, min: 0, max: 1 }),
               },
             }),
           },

@@ -53,7 +53,7 @@ describe('pipeline config', () => {
       ['dataset: d\nsed: 1\n', 'sed', 'name, seed, dataset, root, model, engine, stages'],
       ['dataset: d\nengine: { provider: cpu, thread: 2 }\n', 'engine.thread', 'provider, threads'],
       ['dataset: d\nstages: { train: {} }\n', 'stages.train', 'ingest, offline, online, eval'],
-      ['dataset: d\nstages: { ingest: { generate: { task: numberline, episode: 5 } } }\n', 'stages.ingest.generate.episode', 'task, policy, episodes, noise'],
+      ['dataset: d\nstages: { ingest: { generate: { task: numberline, episode: 5 } } }\n', 'stages.ingest.generate.episode', 'task, policy, episodes, pRead, pAct'],
       ['dataset: d\nstages: { ingest: { files: [ { path: a.jsonl, fmt: jsonl } ] } }\n', 'stages.ingest.files[0].fmt', 'path, format'],
       ['dataset: d\nstages: { online: { envs: { task: t, remote: { url: "http://x", token: abc } } } }\n', 'stages.online.envs.remote.token', 'url, tokenEnv, concurrency'],
     ];
