@@ -18,6 +18,10 @@
 // The first run of each session on a GPU provider is profiled to learn where each node ran; nodes that
 // fell back to the CPU are listed on stderr once (they cost copies every run) and by placement(id).
 //
+// Trap: a device output belongs to the session that produced it; once that session is released, reading the
+// tensor aborts the process and disposing it segfaults. So closeSession first reads the state tensors the
+// session owns back to the host (they go up again with the next run), and close disposes before releasing.
+//
 // Invariant: a run that throws leaves the state as it was (old tensors are released only after the run).
 import ort from 'onnxruntime-node';
 import { describeFallbacks, profileTarget } from './placement.mjs';
@@ -41,12 +45,15 @@ export function createDeviceCore(opts) {
   const reportFallbacks = opts.reportFallbacks ?? true;
   const gpu = provider !== 'cpu';
   const state = new Map();
+  /** device tensor -> id of the session whose allocator holds it */
+  const owner = new Map();
   const sessions = new Map();
   const readback = createReadback(provider);
   let nextId = 1;
   let traffic = { toDevice: 0, toHost: 0 };
 
   const release = (t) => {
+    owner.delete(t);
     if (t?.location === 'gpu-buffer') t.dispose();
   };
   const replace = (name, t) => {
@@ -102,7 +109,10 @@ export function createDeviceCore(opts) {
       }
       const result = {};
       for (const n of names) result[n] = await readback.read(out[n]);
-      for (const [from, to] of Object.entries(s.carry)) replace(to, out[from]);
+      for (const [from, to] of Object.entries(s.carry)) {
+        if (out[from].location === 'gpu-buffer') owner.set(out[from], id);
+        replace(to, out[from]);
+      }
       for (const [n, t] of Object.entries(out)) if (!(n in s.carry)) release(t);
       traffic = { toDevice, toHost };
       return result;
@@ -131,14 +141,22 @@ export function createDeviceCore(opts) {
 
     async closeSession(id) {
       const s = sessions.get(id);
+      if (!s) return;
+      for (const [name, t] of [...state]) {
+        if (owner.get(t) === id) {
+          const host = await readback.read(t);
+          replace(name, toOrt(name, host));
+        }
+      }
       sessions.delete(id);
-      if (s) await s.session.release();
+      await s.session.release();
     },
 
     async close() {
-      for (const id of [...sessions.keys()]) await this.closeSession(id);
       for (const t of state.values()) release(t);
       state.clear();
+      for (const s of sessions.values()) await s.session.release();
+      sessions.clear();
       await readback.close();
     },
 
