@@ -13,7 +13,7 @@ import { POOL_SIZE, runInWorker } from './pool.ts';
 import type { EncodeResult } from './worker.ts';
 
 /** Target bytes (Arrow, uncompressed) of one part file. */
-export const PART_BYTES = 48 << 20;
+export const PART_BYTES = 32 << 20;
 /** Rows per Parquet row group: the unit the sampler reads and shuffles. */
 export const ROW_GROUP_ROWS = 512;
 

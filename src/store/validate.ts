@@ -166,13 +166,15 @@ function rowRuleFilter(cols: Data[], byName: Map<string, number>): (i: number) =
   const a = tok.valueOffsets as Int32Array;
   const b = lp.valueOffsets as Int32Array;
   const start = cols[byName.get('action_start')!];
+  const startAt = start.values as Int32Array;
   const info = cols[byName.get('info')!];
   return (i) => {
     if (emptyTests.some((t) => t(i)) || step[i] < MINIMUM.step) return true;
     const tv = tok.getValid(i);
     if (tv !== lp.getValid(i)) return true;
     if (tv && a[i + 1] - a[i] !== b[i + 1] - b[i]) return true;
-    return start.getValid(i) || info.getValid(i);
+    if (start.getValid(i) && (!tv || startAt[i] < 0 || startAt[i] > a[i + 1] - a[i])) return true;
+    return info.getValid(i);
   };
 }
 

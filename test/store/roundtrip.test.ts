@@ -11,7 +11,7 @@ function plain(table: Table, i: number): Record<string, unknown> {
     out[f.name] = v === null ? null
       : v instanceof Uint8Array ? [...v]
         : typeof v === 'bigint' ? Number(v)
-          : typeof v === 'object' && v !== null && 'toArray' in v ? [...(v as { toArray(): ArrayLike<number> }).toArray()] : v;
+          : typeof v === 'object' && v !== null && 'toArray' in v ? Array.from((v as { toArray(): ArrayLike<number> }).toArray()) : v;
   }
   return out;
 }
