@@ -3,7 +3,7 @@
  * op's `emit` writing its ONNX nodes, helper constants as initializers, named dims read with Shape.
  */
 import { DTYPES, type DType, type Dim, type HostTensor, hostTensor, tensorBytes } from './dtype.ts';
-import type { Graph, Tensor } from './graph.ts';
+import { type Graph, type Tensor, splitTop } from './graph.ts';
 import type { AttrValue, GraphProto, NodeProto, TensorProto, ValueInfo } from './onnx.ts';
 
 export interface EmitCtx {
@@ -81,15 +81,20 @@ export function lower(g: Graph, spec: LowerSpec): GraphProto {
       const key = String(d);
       const hit = dimCache.get(key);
       if (hit) return hit;
-      const parts = key.split('*');
-      let out: string;
-      if (parts.length > 1) {
-        out = parts.map((p) => ctx.dim(/^\d+$/.test(p) ? Number(p) : p)).reduce((a, b) => {
+      const terms = splitTop(key, '+');
+      const parts = splitTop(key, '*');
+      const atom = (x: string) => ctx.dim(/^\d+$/.test(x) ? Number(x) : x.startsWith('(') && x.endsWith(')') ? x.slice(1, -1) : x);
+      const fold = (xs: string[], op: string) =>
+        xs.map(atom).reduce((l, r) => {
           const o = tmp();
-          ctx.node('Mul', [a, b], [o]);
+          ctx.node(op, [l, r], [o]);
           return o;
         });
-      } else {
+      let out: string;
+      if (terms.length > 1) out = fold(terms, 'Add');
+      else if (parts.length > 1) out = fold(parts, 'Mul');
+      else if (key.startsWith('(') && key.endsWith(')')) out = ctx.dim(key.slice(1, -1));
+      else {
         const src = g.dimSource(key);
         if (!src) throw new Error(`dim ${JSON.stringify(key)}: no graph input declares it, so its size is unknown at run time`);
         out = tmp();

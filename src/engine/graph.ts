@@ -3,8 +3,9 @@
  * frozen, with initial values), constants, and nodes that apply an {@link OpDef}.
  *
  * Shapes may hold named dims ('batch', 'seq'); a name means the same size everywhere in one graph, and its
- * run-time value is read from the first graph input that declares it. Products of named dims are written
- * 'a*b' (e.g. the result of flattening [batch, seq, d] to [-1, d] is ['batch*seq', d]).
+ * run-time value is read from the first graph input that declares it. Sums and products of named dims are
+ * written 'a+b' and 'a*b' (flattening [batch, seq, d] to [-1, d] gives ['batch*seq', d]; concatenating a
+ * cache [b, h, past, dh] with [b, h, seq, dh] on axis 2 gives [b, h, 'past+seq', dh]).
  */
 import { DTYPES, type DType, type Dim, type HostTensor, formatShape, hostTensor, numel } from './dtype.ts';
 import type { EmitCtx } from './emit.ts';
@@ -157,13 +158,29 @@ export class Graph {
 
 // ---- symbolic dims ----
 
+/** Splits at `sep` outside parentheses. */
+export function splitTop(s: string, sep: string): string[] {
+  const out: string[] = [];
+  let depth = 0, start = 0;
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === '(') depth++;
+    else if (s[i] === ')') depth--;
+    else if (s[i] === sep && depth === 0) {
+      out.push(s.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(s.slice(start));
+  return out;
+}
+
 function factors(d: Dim): { n: number; syms: string[] } {
   if (typeof d === 'number') return { n: d, syms: [] };
   let n = 1;
   const syms: string[] = [];
-  for (const f of d.split('*')) {
+  for (const f of splitTop(d, '*')) {
     if (/^\d+$/.test(f)) n *= Number(f);
-    else syms.push(f);
+    else syms.push(splitTop(f, '+').length > 1 ? `(${f})` : f);
   }
   return { n, syms };
 }

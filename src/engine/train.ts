@@ -126,7 +126,7 @@ export function usedLeaves(outs: Tensor[]): Set<Tensor> {
     // named dims are read from the inputs that declare them
     for (const d of x.shape) {
       if (typeof d !== 'string') continue;
-      for (const part of d.split('*')) {
+      for (const part of d.split(/[*+()]/).filter(Boolean)) {
         const src = x.graph.dimSource(part);
         if (src) stack.push(src.input);
       }

@@ -4,7 +4,7 @@
  */
 import {
   Graph, type HostTensor, type Tensor, add, attention, crossEntropy, embedding, gather, gelu, init, layerNorm, linear,
-  arange, relu, reshape, transpose,
+  arange, concat, dimOf, relu, reshape, transpose,
 } from '../../src/engine/index.ts';
 import { Rng } from '../../src/util/rng.ts';
 
@@ -25,26 +25,43 @@ function declare(g: Graph, name: string, shape: number[], rng: Rng, weights: Wei
   return g.param(name, v);
 }
 
-/** ids int64 [batch, seq] -> logits [batch, seq, vocab]. Params: tok, pos, l<i>.{ln1,ln2}.{g,b}, l<i>.{wq,wk,wv,wo,bo,w1,b1,w2,b2}, lnf.{g,b}, wout. */
-export function transformerLM(g: Graph, ids: Tensor, cfg: LmConfig, seed: number, weights: Weights = {}): Tensor {
+export interface Kv {
+  /** [batch, heads, positions, head dim] */
+  k: Tensor;
+  v: Tensor;
+}
+
+/**
+ * ids int64 [batch, seq] -> logits [batch, seq, vocab]. Params: tok, pos, l<i>.{ln1,ln2}.{g,b},
+ * l<i>.{wq,wk,wv,wo,bo,w1,b1,w2,b2}, lnf.{g,b}, wout. With `past` (one Kv per layer, [batch, heads, past,
+ * dh]) the ids continue those positions, and `present` holds past + new keys and values.
+ */
+export function transformerLM(g: Graph, ids: Tensor, cfg: LmConfig, seed: number, weights: Weights = {}, past?: Kv[]): { logits: Tensor; present: Kv[] } {
   const rng = new Rng(seed);
   const p = (name: string, shape: number[], kind: 'w' | 'b' | 'g') => declare(g, name, shape, rng, weights, kind);
   const [B, T] = ids.shape;
   const D = cfg.dim, H = cfg.heads, Dh = D / H;
-  let x = add(embedding(p('tok', [cfg.vocab, D], 'w'), ids), gather(p('pos', [cfg.maxSeq, D], 'w'), arange(g, T), 0));
+  const positions = arange(g, T, past ? dimOf(g, past[0].k.shape[2]) : undefined);
+  let x = add(embedding(p('tok', [cfg.vocab, D], 'w'), ids), gather(p('pos', [cfg.maxSeq, D], 'w'), positions, 0));
+  const present: Kv[] = [];
   const heads = (t: Tensor) => transpose(reshape(t, [B, T, H, Dh]), [0, 2, 1, 3]);
   for (let l = 0; l < cfg.layers; l++) {
     const n = (s: string) => `l${l}.${s}`;
     const h = layerNorm(x, p(n('ln1.g'), [D], 'g'), p(n('ln1.b'), [D], 'b'));
     const q = heads(linear(h, p(n('wq'), [D, D], 'w')));
-    const k = heads(linear(h, p(n('wk'), [D, D], 'w')));
-    const v = heads(linear(h, p(n('wv'), [D, D], 'w')));
+    let k = heads(linear(h, p(n('wk'), [D, D], 'w')));
+    let v = heads(linear(h, p(n('wv'), [D, D], 'w')));
+    if (past) {
+      k = concat([past[l].k, k], 2);
+      v = concat([past[l].v, v], 2);
+    }
+    present.push({ k, v });
     const a = reshape(transpose(attention(q, k, v, { causal: true }), [0, 2, 1, 3]), [B, T, D]);
     x = add(x, linear(a, p(n('wo'), [D, D], 'w'), p(n('bo'), [D], 'b')));
     const h2 = layerNorm(x, p(n('ln2.g'), [D], 'g'), p(n('ln2.b'), [D], 'b'));
     x = add(x, linear(gelu(linear(h2, p(n('w1'), [D, cfg.ffn], 'w'), p(n('b1'), [cfg.ffn], 'b'))), p(n('w2'), [cfg.ffn, D], 'w'), p(n('b2'), [D], 'b')));
   }
-  return linear(layerNorm(x, p('lnf.g', [D], 'g'), p('lnf.b', [D], 'b')), p('wout', [D, cfg.vocab], 'w'));
+  return { logits: linear(layerNorm(x, p('lnf.g', [D], 'g'), p('lnf.b', [D], 'b')), p('wout', [D, cfg.vocab], 'w')), present };
 }
 
 /** A language-model graph: inputs ids, targets [batch, seq]; returns the loss and logits. */
@@ -52,7 +69,7 @@ export function lmGraph(cfg: LmConfig, seed: number, batch: number | string = 'b
   const g = new Graph();
   const ids = g.input('ids', 'int64', [batch, seq]);
   const targets = g.input('targets', 'int64', [batch, seq]);
-  const logits = transformerLM(g, ids, cfg, seed, weights);
+  const { logits } = transformerLM(g, ids, cfg, seed, weights);
   return { g, loss: crossEntropy(logits, targets), logits };
 }
 
