@@ -41,9 +41,14 @@ export const VLM_DEFAULTS = {
   ffn: 512,
   /** hidden width of the value and Q head MLPs */
   headHidden: 128,
-  /** prompts longer than this keep their last maxPromptTokens tokens (BOS excluded) */
-  maxPromptTokens: 96,
-  maxNewTokens: 96,
+  /**
+   * prompts longer than this keep their last maxPromptTokens tokens (BOS excluded). The gym_cards prompts
+   * (500-940 bytes) repeat the same task text every step and the image shows the state, so the small model
+   * sees a compact tail; raise it for tasks whose prompt text carries state.
+   */
+  maxPromptTokens: 64,
+  /** the scripted gym_cards utterances are 165-230 bytes */
+  maxNewTokens: 256,
   /** 0: no LoRA (all weights train) */
   loraRank: 0,
   loraAlpha: 16,
