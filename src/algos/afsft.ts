@@ -13,12 +13,14 @@
  * Critic: L_critic = Σ_i (Q(h_i, y_i) − y_i)²·c_i / Σ c_i.   Total: L_actor + criticCoef·L_critic.
  * Target network: θ̄ ← (1 − τ)·θ̄ + τ·θ after every step.
  */
-import type { Tensor } from '../engine/graph.ts';
-import { add, cast, div, exp, greater, maximum, minimum, mul, neg, stopGradient, sub } from '../engine/ops/elementwise.ts';
-import { softmax, sum, sumAll } from '../engine/ops/reduce.ts';
-import { gatherElements, squeeze, unsqueeze } from '../engine/ops/shape.ts';
-import { tokenLogProbs } from '../engine/ops/nn.ts';
+import {
+  adamw, add, buildInference, buildTrainStep, cast, div, exp, gatherElements, Graph, greater, maximum, minimum, mul, neg,
+  softmax, squeeze, stopGradient, sub, sum, sumAll, tokenLogProbs, unsqueeze, type HostTensor, type InferenceModel, type Tensor, type TrainStepModel,
+} from '../engine/index.ts';
+import { qValues, softValue as softValueGraph, teacherForced, teacherForcedInputs } from '../models/policy.ts';
+import { declareVlm, type Vlm } from '../models/vlm.ts';
 import { check, parseConfig } from './config.ts';
+import { freezeHeads } from './heads.ts';
 
 export const AFSFT_DEFAULTS = {
   gamma: 0.9,
@@ -154,4 +156,43 @@ export function afsftLoss(
     loss: add(actor, mul(critic, cfg.criticCoef)), actor, critic,
     kept: mean(f), qMean: mean(qTaken), vMean: mean(v), advMean: mean(adv),
   };
+}
+
+/** The training step: actor and critic in one graph on the shared backbone (the value head is frozen). */
+export function buildAfsftStep(m: Vlm, cfg: AfsftConfig): TrainStepModel {
+  const g = new Graph();
+  const p = declareVlm(g, m);
+  freezeHeads(g, ['value.']);
+  const x = teacherForcedInputs(g, m.cfg);
+  const { h, logits } = teacherForced(p, x);
+  const target = g.input('td_target', 'float32', ['batch', 'out']);
+  const criticMask = g.input('critic_mask', 'float32', ['batch', 'out']);
+  const out = afsftLoss({ logits, q: qValues(p, h), tokens: x.targets, mask: x.mask, target, criticMask }, cfg);
+  return buildTrainStep(g, {
+    loss: out.loss, optimizer: adamw({ weightDecay: cfg.weightDecay }), clipNorm: cfg.maxGradNorm,
+    metrics: { actor: out.actor, critic: out.critic, kept: out.kept, q_mean: out.qMean, v_mean: out.vMean, adv_mean: out.advMean },
+  });
+}
+
+/** Prefix of the target network's weights in the runner state. */
+export const TARGET_PREFIX = 'target.';
+
+/** V̄(h_i) = Σ_v π̄(v|h_i)·Q̄(h_i, v) of the target network at every generated position: 'vbar' [B, out]. */
+export function buildTargetValue(m: Vlm): InferenceModel {
+  const g = new Graph();
+  const p = declareVlm(g, m, { prefix: TARGET_PREFIX });
+  for (const prm of g.params.values()) prm.trainable = true; // fed from the runner state, never baked in
+  const x = teacherForcedInputs(g, m.cfg);
+  const { h, logits } = teacherForced(p, x);
+  return buildInference(g, { outputs: { vbar: softValueGraph(logits, qValues(p, h)) }, weights: 'inputs' });
+}
+
+/** θ̄ ← (1 − τ)·θ̄ + τ·θ, in place on host tensors. */
+export function polyak(target: Record<string, HostTensor>, online: Record<string, HostTensor>, tau: number): void {
+  for (const [name, t] of Object.entries(online)) {
+    const d = target[TARGET_PREFIX + name]?.data as Float32Array | undefined;
+    if (!d) throw new Error(`polyak: the target network has no ${TARGET_PREFIX + name}`);
+    const s = t.data as Float32Array;
+    for (let i = 0; i < d.length; i++) d[i] = (1 - tau) * d[i] + tau * s[i];
+  }
 }

@@ -12,10 +12,10 @@
  * "Punctuation" here is JSON and sentence punctuation and whitespace, except characters that occur in a
  * legal action of the task (NumberLine's actions are "+" and "-"; zeroing them would zero the action).
  */
-import type { Tensor } from '../engine/graph.ts';
-import { div, mul, neg } from '../engine/ops/elementwise.ts';
-import { logSoftmax, softmax, sum, sumAll } from '../engine/ops/reduce.ts';
+import { adamw, buildTrainStep, div, logSoftmax, mul, neg, softmax, sub, sum, sumAll, type Tensor, type TrainStepModel } from '../engine/index.ts';
+import type { Vlm } from '../models/vlm.ts';
 import { check, parseConfig } from './config.ts';
+import { ppoGraph, type PpoConfig } from './ppo.ts';
 
 export const COSO_DEFAULTS = {
   alpha: 1.0,
@@ -109,4 +109,18 @@ export function tokenEntropy(logits: Tensor): Tensor {
 /** H^B as graph code: entropy, w, mask: [B, T] (w and mask are inputs, so w carries no gradient). */
 export function weightedEntropy(entropy: Tensor, w: Tensor, mask: Tensor): Tensor {
   return div(sumAll(mul(mul(w, entropy), mask)), sumAll(mask));
+}
+
+/**
+ * The CoSo training step: the PPO graph minus α·H^B. Extra input: 'coso_w' [B, out] (counterfactualWeights,
+ * padded), so the weights are constants for the gradient. Entropy at the sampling temperature.
+ */
+export function buildCosoStep(m: Vlm, ppo: PpoConfig, cfg: CosoConfig): TrainStepModel {
+  const { g, x, logits, out } = ppoGraph(m, ppo);
+  const w = g.input('coso_w', 'float32', ['batch', 'out']);
+  const hb = weightedEntropy(tokenEntropy(ppo.temperature === 1 ? logits : div(logits, ppo.temperature)), w, x.mask);
+  return buildTrainStep(g, {
+    loss: sub(out.loss, mul(hb, cfg.alpha)), optimizer: adamw({ weightDecay: 0 }), clipNorm: ppo.maxGradNorm,
+    metrics: { pg: out.pg, vf: out.vf, ratio: out.ratio, clip_frac: out.clipFrac, entropy_b: hb },
+  });
 }

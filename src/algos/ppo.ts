@@ -8,10 +8,14 @@
  *   L    = L_pg + c_v·L_v                                            (no entropy bonus; CoSo adds one)
  * Shapes: logp, mask: [B, T] (generated tokens, padded); actionStart, adv, ret, vOld, logpOld: [B].
  */
-import type { Tensor } from '../engine/graph.ts';
-import { abs, cast, clip, exp, greater, maximum, minimum, mul, neg, sub, add } from '../engine/ops/elementwise.ts';
-import { meanAll, sum } from '../engine/ops/reduce.ts';
+import {
+  abs, adamw, add, buildTrainStep, cast, clip, exp, Graph, greater, maximum, meanAll, minimum, mul, neg, sub, sum,
+  type Tensor, type TrainStepModel,
+} from '../engine/index.ts';
+import { teacherForced, teacherForcedInputs, thoughtMask, tokenLogprobs, values, type TfInputs } from '../models/policy.ts';
+import { declareVlm, type Vlm } from '../models/vlm.ts';
 import { check, parseConfig } from './config.ts';
+import { freezeHeads } from './heads.ts';
 
 export const PPO_DEFAULTS = {
   gamma: 0.9,
@@ -112,4 +116,28 @@ export function ppoLoss(
   const vf = meanAll(mul(maximum(mul(sub(x.v, x.ret), sub(x.v, x.ret)), mul(sub(vClip, x.ret), sub(vClip, x.ret))), 0.5));
   const clipFrac = meanAll(cast(greater(abs(sub(ratio, 1)), e), ratio.dtype));
   return { loss: add(pg, mul(vf, cfg.valueCoef)), pg, vf, ratio: meanAll(ratio), clipFrac };
+}
+
+/** The PPO graph on the policy: what CoSo extends. Inputs besides the teacher-forced batch: logp_old, adv, v_old, ret [B]. */
+export function ppoGraph(m: Vlm, cfg: PpoConfig): { g: Graph; x: TfInputs; logits: Tensor; out: ReturnType<typeof ppoLoss> } {
+  const g = new Graph();
+  const p = declareVlm(g, m);
+  freezeHeads(g, ['q_head.']);
+  const x = teacherForcedInputs(g, m.cfg);
+  const { h, logits } = teacherForced(p, x);
+  const vec = (name: string) => g.input(name, 'float32', ['batch']);
+  const tokWeight = add(x.mask, mul(thoughtMask(x.mask, x.actionStart), cfg.cotLambda - 1));
+  const out = ppoLoss({
+    logp: tokenLogprobs(logits, x.targets, cfg.temperature), tokWeight, v: values(p, h),
+    logpOld: vec('logp_old'), adv: vec('adv'), vOld: vec('v_old'), ret: vec('ret'),
+  }, cfg);
+  return { g, x, logits, out };
+}
+
+export function buildPpoStep(m: Vlm, cfg: PpoConfig): TrainStepModel {
+  const { g, out } = ppoGraph(m, cfg);
+  return buildTrainStep(g, {
+    loss: out.loss, optimizer: adamw({ weightDecay: 0 }), clipNorm: cfg.maxGradNorm,
+    metrics: { pg: out.pg, vf: out.vf, ratio: out.ratio, clip_frac: out.clipFrac },
+  });
 }

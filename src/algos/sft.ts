@@ -5,10 +5,11 @@
  * sft keeps every row; filtered-bc keeps the rows of episodes whose undiscounted return is > 0 (success).
  * Shapes: logp, mask: [B, T] (generated tokens, padded).
  */
-import type { Tensor } from '../engine/graph.ts';
-import { div, maximum, mul, neg } from '../engine/ops/elementwise.ts';
-import { sumAll } from '../engine/ops/reduce.ts';
+import { adamw, buildTrainStep, div, Graph, maximum, mul, neg, sumAll, type Tensor, type TrainStepModel } from '../engine/index.ts';
+import { teacherForced, teacherForcedInputs, tokenLogprobs } from '../models/policy.ts';
+import { declareVlm, type Vlm } from '../models/vlm.ts';
 import { parseConfig } from './config.ts';
+import { freezeHeads } from './heads.ts';
 
 export const SFT_DEFAULTS = {
   lr: 3e-4,
@@ -41,4 +42,15 @@ export function sftLossReference(logp: ArrayLike<number>, mask: ArrayLike<number
 /** The loss as graph code: logp, mask: [B, T]. */
 export function sftLoss(logp: Tensor, mask: Tensor): Tensor {
   return neg(div(sumAll(mul(logp, mask)), maximum(sumAll(mask), 1)));
+}
+
+/** The training step: one AdamW update of the policy (the value and Q heads are not part of SFT: frozen). */
+export function buildSftStep(m: Vlm, cfg: SftConfig): TrainStepModel {
+  const g = new Graph();
+  const p = declareVlm(g, m);
+  freezeHeads(g, ['value.', 'q_head.']);
+  const x = teacherForcedInputs(g, m.cfg);
+  const { logits } = teacherForced(p, x);
+  const loss = sftLoss(tokenLogprobs(logits, x.targets), x.mask);
+  return buildTrainStep(g, { loss, optimizer: adamw({ weightDecay: cfg.weightDecay }), clipNorm: cfg.maxGradNorm });
 }

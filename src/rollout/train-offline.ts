@@ -1,0 +1,168 @@
+/**
+ * The offline stage's driver: read the dataset once, then per step
+ *   sample rows (seeded by (seed, step)) → pack → [target network V̄ → TD targets] → one training step
+ *   → [Polyak update] → metrics every `logEvery` steps → checkpoint every `checkpointEvery` steps.
+ * A resumed run restarts from its last checkpoint and reproduces the uninterrupted run's metrics.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { openRunner, openTrainer, type HostTensor, type Session, type Trainer, loadSafetensors, saveSafetensors } from '../engine/index.ts';
+import { encodeTeacherForced, type TfRow } from '../models/policy.ts';
+import { actionStart } from '../models/split.ts';
+import { createVlm, vlmConfig, type Vlm } from '../models/vlm.ts';
+import { openTable, type StepFieldName, type StepFilter } from '../store/index.ts';
+import { Progress } from '../util/progress.ts';
+import { Rng } from '../util/rng.ts';
+import { buildTargetValue, polyak, TARGET_PREFIX, tdTargets } from '../algos/afsft.ts';
+import { linkEpisodes, requireColumns, type EpisodeLinks } from '../algos/episodes.ts';
+import { offlineMethod } from '../algos/offline-methods.ts';
+import { hash3 } from './actor.ts';
+import { loadPolicy, makeTokenizer, savePolicy } from './policy-file.ts';
+import { RunFolder } from './run-folder.ts';
+
+export interface OfflineOptions {
+  storeRoot: string;
+  dataset: string;
+  algo: string;
+  /** the method's settings (its config; unknown keys are errors) */
+  settings?: unknown;
+  /** model config of a fresh policy (ignored with `init`) */
+  model?: unknown;
+  /** start from this policy file instead of fresh weights */
+  init?: string;
+  filter?: StepFilter;
+  steps: number;
+  out: string;
+  seed: number;
+  checkpointEvery: number;
+  logEvery: number;
+  threads?: number;
+  quiet?: boolean;
+}
+
+export interface OfflineResult { policyFile: string; steps: number; last: Record<string, number> }
+
+/** One training example per step row, with what packing and TD targets need. */
+export interface Example extends TfRow { reward: number; terminated: boolean; truncated: boolean }
+
+export async function trainOffline(o: OfflineOptions): Promise<OfflineResult> {
+  const method = offlineMethod(o.algo);
+  const cfg = method.config(o.settings);
+  const init = o.init ? loadPolicy(o.init) : null;
+  const vlm: Vlm = init ? init.vlm : createVlm(vlmConfig(o.model), makeTokenizer(vlmConfig(o.model).tokenizer));
+  const run = new RunFolder(o.out);
+  run.init({ stage: 'offline', algo: o.algo, settings: cfg, dataset: o.dataset, filter: o.filter ?? null, seed: o.seed, model: vlm.cfg, init: o.init ?? null });
+
+  const { examples, links } = await loadExamples(o, method.columns, vlm);
+  const rows = method.rows(links);
+  if (rows.length === 0) throw new Error(`dataset "${o.dataset}": ${o.algo} keeps no rows (filtered BC needs episodes with return > 0)`);
+
+  const runner = await openRunner({ threads: o.threads });
+  let trainer: Trainer | undefined, target: Session | undefined;
+  try {
+    trainer = await openTrainer(runner, method.build(vlm, cfg as never));
+    if (method.td) {
+      target = await runner.open(buildTargetValue(vlm).onnx);
+      await runner.setState(Object.fromEntries(Object.entries(vlm.weights).map(([n, t]) => [TARGET_PREFIX + n, copy(t)])));
+    }
+    const done = run.checkpoints();
+    let start = 0;
+    if (done.length) {
+      start = done[done.length - 1];
+      await trainer.load(run.ckptPath(start, '.safetensors'));
+      if (target) await runner.setState(loadSafetensors(run.ckptPath(start, '.target.safetensors')).tensors);
+      run.truncateMetrics(start);
+    }
+    const progress = new Progress({ label: `offline ${o.algo}`, total: o.steps, unit: 'step', quiet: o.quiet });
+    progress.set(start);
+    let last: Record<string, number> = {};
+    const t0 = performance.now();
+    for (let step = start; step < o.steps; step++) {
+      const rng = new Rng(hash3(o.seed, step, 7));
+      const picked = Array.from({ length: Math.min(cfg.batchSize, rows.length) }, () => rows[rng.int(rows.length)]);
+      const feeds = encodeTeacherForced(vlm, picked.map((i) => examples[i]));
+      if (target) Object.assign(feeds, await tdFeeds(vlm, target, feeds, picked, examples, links, cfg.gamma as number));
+      const m = await trainer.step(feeds, cfg.lr);
+      if (target) {
+        const online = await trainer.params();
+        const tgt = await runner.getState(Object.keys(online).map((n) => TARGET_PREFIX + n));
+        polyak(tgt, online, cfg.tau as number);
+        await runner.setState(tgt);
+      }
+      last = { step: step + 1, ...Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Number(v.data[0])])) };
+      progress.tick(1, `loss ${last.loss.toFixed(4)}`);
+      if ((step + 1) % o.logEvery === 0 || step + 1 === o.steps) {
+        run.logMetrics({ ...last, steps_per_s: (step + 1 - start) / ((performance.now() - t0) / 1000) });
+      }
+      if ((step + 1) % o.checkpointEvery === 0 || step + 1 === o.steps) {
+        await trainer.save(run.ckptPath(step + 1, '.safetensors'));
+        if (target) {
+          saveSafetensors(run.ckptPath(step + 1, '.target.safetensors'), await runner.getState(Object.keys(vlm.weights).map((n) => TARGET_PREFIX + n)));
+        }
+        savePolicy(path.join(run.dir, 'policy.safetensors'), { ...vlm, weights: { ...vlm.weights, ...(await trainer.params()) } }, 0);
+        run.writeState(step + 1, { step: step + 1 });
+      }
+    }
+    progress.finish();
+    const policyFile = path.join(run.dir, 'policy.safetensors');
+    if (!fs.existsSync(policyFile)) savePolicy(policyFile, { ...vlm, weights: { ...vlm.weights, ...(await trainer.params()) } }, 0);
+    return { policyFile, steps: o.steps, last };
+  } finally {
+    await target?.close();
+    await trainer?.close();
+    await runner.close();
+  }
+}
+
+function copy(t: HostTensor): HostTensor {
+  return { dtype: t.dtype, shape: [...t.shape], data: t.data.slice() };
+}
+
+/** TD-target feeds: V̄ of the picked rows and of their next steps (column 0), then tdTargets. */
+async function tdFeeds(vlm: Vlm, target: Session, feeds: Record<string, HostTensor>, picked: number[], ex: Example[], links: EpisodeLinks, gamma: number): Promise<Record<string, HostTensor>> {
+  const [B, T] = feeds.mask.shape;
+  const vbar = (await target.run(feeds, ['vbar'])).vbar.data as Float32Array;
+  const nextIdx = picked.map((i) => links.next[i]).filter((j) => j >= 0);
+  const vNext = new Float64Array(B).fill(NaN);
+  if (nextIdx.length) {
+    const eos = vlm.tok.special.eos;
+    const nf = encodeTeacherForced(vlm, nextIdx.map((j) => ({ ...ex[j], output: [eos], actionStart: 0 })));
+    const nv = (await target.run(nf, ['vbar'])).vbar.data as Float32Array;
+    const W = nf.mask.shape[1];
+    let k = 0;
+    picked.forEach((i, b) => { if (links.next[i] >= 0) vNext[b] = nv[k++ * W]; });
+  }
+  const lengths = picked.map((i) => ex[i].output.length);
+  const { target: tdt, mask } = tdTargets(vbar, lengths, picked.map((i) => ex[i].reward), picked.map((i) => ex[i].terminated),
+    picked.map((i) => ex[i].truncated), vNext, gamma);
+  return { td_target: { dtype: 'float32', shape: [B, T], data: tdt }, critic_mask: { dtype: 'float32', shape: [B, T], data: mask } };
+}
+
+/** Reads the dataset's rows, checks the method's columns, tokenizes the outputs (+ EOS), links episodes. */
+export async function loadExamples(o: Pick<OfflineOptions, 'storeRoot' | 'dataset' | 'filter'>, columns: readonly string[], vlm: Vlm): Promise<{ examples: Example[]; links: EpisodeLinks }> {
+  const table = await openTable(o.storeRoot, o.dataset);
+  const snap = await table.snapshot();
+  const cols = [...new Set([...columns, 'episode_id', 'step', 'obs_image', 'obs_text', 'output_text', 'reward', 'terminated', 'truncated'])] as StepFieldName[];
+  const t = await snap.read({ columns: cols, filter: o.filter });
+  if (t.numRows === 0) throw new Error(`dataset "${o.dataset}" has no rows${o.filter ? ` matching ${JSON.stringify(o.filter)}` : ''}`);
+  requireColumns((c) => { const v = t.getChild(c); return !!v && v.nullCount === 0; }, columns, 'this method', o.dataset);
+  const get = (c: string, i: number) => t.getChild(c)!.get(i);
+  const tok = vlm.tok, maxNew = vlm.cfg.maxNewTokens;
+  const examples: Example[] = [];
+  for (let i = 0; i < t.numRows; i++) {
+    const ids = tok.encode(get('output_text', i) as string);
+    const output = new Int32Array(ids.length + 1);
+    output.set(ids);
+    output[ids.length] = tok.special.eos;
+    if (output.length > maxNew) {
+      throw new Error(`dataset "${o.dataset}": row ${i} (episode ${get('episode_id', i)}, step ${get('step', i)}): output_text is ${output.length} tokens with EOS, `
+        + `more than the model's maxNewTokens ${maxNew}; raise model.maxNewTokens`);
+    }
+    examples.push({
+      image: get('obs_image', i) as Uint8Array | null, prompt: get('obs_text', i) as string, output, actionStart: actionStart(tok, output),
+      reward: get('reward', i) as number, terminated: get('terminated', i) as boolean, truncated: get('truncated', i) as boolean,
+    });
+  }
+  const keys = examples.map((e, i) => ({ episode_id: get('episode_id', i) as string, step: get('step', i) as number, reward: e.reward, terminated: e.terminated, truncated: e.truncated }));
+  return { examples, links: linkEpisodes(keys, `dataset "${o.dataset}"`) };
+}
