@@ -55,7 +55,10 @@ const parsed = new Map<string, Action[]>();
 /** The actions of one commit; a torn or foreign (unparseable) entry is an error naming file and line. */
 export function readCommit(tableDir: string, version: number): Action[] {
   const file = path.join(tableDir, LOG_DIR, logName(version));
-  const hit = parsed.get(file);
+  // Entries never change once committed; the stat guards the cache against one replaced by hand.
+  const st = fs.statSync(file);
+  const cacheKey = `${file}\0${st.size}\0${st.mtimeMs}\0${st.ino}`;
+  const hit = parsed.get(cacheKey);
   if (hit) return hit;
   const text = fs.readFileSync(file, 'utf8');
   const actions: Action[] = [];
@@ -78,7 +81,7 @@ export function readCommit(tableDir: string, version: number): Action[] {
   if (text.length && !text.endsWith('\n') && lines.length === 1 && actions.length === 0) {
     throw new TableError(`${file}: empty log entry`);
   }
-  parsed.set(file, actions);
+  parsed.set(cacheKey, actions);
   return actions;
 }
 
