@@ -46,8 +46,11 @@ export interface GenerateOptions {
   kvCache?: boolean;
 }
 
-/** Prefill graph (also the no-cache step: the whole sequence, logits of the last column). */
-export function buildPrefill(m: Vlm): InferenceModel {
+/**
+ * Prefill graph (also the no-cache step: the whole sequence, logits of the last column). `weights`:
+ * 'inputs' reads trainable weights from the runner state; 'initializers' bakes them in (export).
+ */
+export function buildPrefill(m: Vlm, weights: 'inputs' | 'initializers' = 'inputs'): InferenceModel {
   const c = m.cfg, g = new Graph(), S = c.imageSize;
   const p = declareVlm(g, m);
   const image = g.input('image', 'float32', ['batch', 3, S, S]);
@@ -57,12 +60,12 @@ export function buildPrefill(m: Vlm): InferenceModel {
   const last = squeeze(slice(out.segments[0], [-1], [Infinity], [1]), [1]); // [B, d]
   return buildInference(g, {
     outputs: { logits: lmHead(p, last), value: valueHead(p, last), ...presentOutputs(out.present) },
-    weights: 'inputs',
+    weights,
   });
 }
 
 /** Decode graph: one new column against the cached K/V of all previous columns. */
-export function buildDecode(m: Vlm): InferenceModel {
+export function buildDecode(m: Vlm, weights: 'inputs' | 'initializers' = 'inputs'): InferenceModel {
   const c = m.cfg, g = new Graph(), dh = c.dModel / c.heads;
   const p = declareVlm(g, m);
   const tokens = g.input('token', 'int64', ['batch', 1]);
@@ -75,7 +78,7 @@ export function buildDecode(m: Vlm): InferenceModel {
   }
   const out = backbone(p, [{ tokens, positions }], null, { kv, keyMask });
   const h = squeeze(out.segments[0], [1]);
-  return buildInference(g, { outputs: { logits: lmHead(p, h), ...presentOutputs(out.present) }, weights: 'inputs' });
+  return buildInference(g, { outputs: { logits: lmHead(p, h), ...presentOutputs(out.present) }, weights });
 }
 
 function presentOutputs(kv: KvCache): Record<string, Tensor> {
