@@ -7,8 +7,15 @@ import type { Command } from './command.ts';
 export async function loadCommands(): Promise<Command[]> {
   const modules = await Promise.all([
     import('./start.ts'),
+    import('./ingest.ts'),
+    import('./inspect.ts'),
     import('./run.ts'),
     import('./report.ts'),
+    import('./train-offline.ts'),
+    import('./train-online.ts'),
+    import('./eval.ts'),
+    import('./generate.ts'),
+    import('./env-serve.ts'),
   ]);
   return modules.map((m) => m.command);
 }
