@@ -18,7 +18,7 @@ export const TINY_PIPELINE = `
 name: tiny
 seed: 3
 dataset: tiny
-model: { size: tiny }
+model: { dModel: 32, layers: 1, heads: 2, ffn: 64, headHidden: 32, imageSize: 24 }
 engine: { threads: 1 }
 stages:
   ingest:

@@ -7,7 +7,8 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { FORMATS } from '../ingest/types.ts';
 import { OFFLINE_METHODS, ONLINE_METHODS } from './algos.ts';
-import { bool, ConfigError, describe, int, keyed, list, num, obj, oneOf, parse, str, type Infer } from './schema.ts';
+import { vlmConfig } from '../models/vlm.ts';
+import { bool, ConfigError, describe, int, keyed, list, num, obj, oneOf, parse, settings, str, type Infer } from './schema.ts';
 
 const envs = obj({
   help: 'where the agent acts: a local gym_cards task, or a remote env server speaking the remote-env protocol',
@@ -33,12 +34,7 @@ export const PIPELINE_SCHEMA = obj({
     seed: int({ help: 'seed of every random choice in the run', default: 0, min: 0 }),
     dataset: str({ help: 'the store dataset the stages read and append to' }),
     root: str({ help: 'store root folder (default: $O2O_DATASETS, else datasets/)', optional: true }),
-    model: obj({
-      help: 'the policy model',
-      fields: {
-        size: oneOf({ help: 'size of the built-in VLM', values: ['tiny', 'small', 'base'], default: 'small' }),
-      },
-    }),
+    model: settings({ help: 'the built-in VLM (its own config, src/models/vlm.ts)', decl: vlmConfig }),
     engine: obj({
       help: 'where training and generation run',
       fields: {

@@ -9,7 +9,7 @@
  */
 
 export type Spec =
-  | NumberSpec | StringSpec | BooleanSpec | EnumSpec | ListSpec | ObjectSpec | KeyedSpec;
+  | NumberSpec | StringSpec | BooleanSpec | EnumSpec | ListSpec | ObjectSpec | SettingsSpec | KeyedSpec;
 
 interface Base { help: string; optional?: boolean }
 export interface NumberSpec extends Base { kind: 'number'; default?: number; integer?: boolean; min?: number; max?: number }
@@ -19,14 +19,13 @@ export interface EnumSpec extends Base { kind: 'enum'; values: readonly string[]
 export interface ListSpec extends Base { kind: 'list'; of: Spec; min?: number }
 export interface ObjectSpec extends Base { kind: 'object'; fields: Record<string, Spec>; atLeastOne?: readonly string[] }
 /**
- * Settings chosen by the sibling field `by`. `choices[name]` parses the raw settings (undefined = all
- * defaults) and throws on a bad one; `defaults[name]` lists the settings and their defaults for the reference.
+ * Settings declared by another module: its parser turns raw settings into checked ones and throws on a bad
+ * one; `parse(undefined)` gives the defaults (listed in the reference).
  */
-export interface KeyedSpec extends Base {
-  kind: 'keyed';
-  by: string;
-  choices: Record<string, { parse(raw: unknown): Record<string, unknown>; defaults: Record<string, unknown> }>;
-}
+export type SettingsDecl = (raw: unknown) => Record<string, unknown>;
+export interface SettingsSpec extends Base { kind: 'settings'; decl: SettingsDecl }
+/** Settings chosen by the sibling field `by`, from a table of named declarations. */
+export interface KeyedSpec extends Base { kind: 'keyed'; by: string; choices: Record<string, SettingsDecl> }
 
 type Opt<S, T> = S extends { optional: true } ? T | undefined : T;
 export type Infer<S extends Spec> =
@@ -36,6 +35,7 @@ export type Infer<S extends Spec> =
   : S extends EnumSpec ? Opt<S, S['values'][number]>
   : S extends ListSpec ? Opt<S, Infer<S['of']>[]>
   : S extends ObjectSpec ? Opt<S, { -readonly [K in keyof S['fields']]: Infer<S['fields'][K]> }>
+  : S extends SettingsSpec ? ReturnType<S['decl']>
   : S extends KeyedSpec ? Opt<S, Record<string, unknown>>
   : never;
 
@@ -47,6 +47,7 @@ export const bool = <const O extends Omit<BooleanSpec, 'kind'>>(o: O) => ({ kind
 export const oneOf = <const O extends Omit<EnumSpec, 'kind'>>(o: O) => ({ kind: 'enum', ...o }) as const;
 export const list = <const O extends Omit<ListSpec, 'kind'>>(o: O) => ({ kind: 'list', ...o }) as const;
 export const obj = <const O extends Omit<ObjectSpec, 'kind'>>(o: O) => ({ kind: 'object', ...o }) as const;
+export const settings = <const O extends Omit<SettingsSpec, 'kind'>>(o: O) => ({ kind: 'settings', ...o }) as const;
 export const keyed = <const O extends Omit<KeyedSpec, 'kind'>>(o: O) => ({ kind: 'keyed', ...o }) as const;
 
 /** One problem in a config: `stages.offline.settings: unknown key "gama"; allowed keys: gamma, …`. */
@@ -88,7 +89,7 @@ function walk(spec: Spec, raw: unknown, path: string, problems: ConfigProblem[],
   if (raw === undefined || raw === null) {
     if ('default' in spec && spec.default !== undefined) return spec.default;
     if (spec.kind === 'object' && !spec.optional) return walk(spec, {}, path, problems);
-    if (spec.kind === 'keyed') return walk(spec, {}, path, problems, parent);
+    if (spec.kind === 'keyed' || spec.kind === 'settings') return walk(spec, {}, path, problems, parent);
     if (spec.optional) return undefined;
     return bad(`required (${spec.help}); got nothing`);
   }
@@ -131,12 +132,13 @@ function walk(spec: Spec, raw: unknown, path: string, problems: ConfigProblem[],
       }
       return out;
     }
+    case 'settings':
     case 'keyed': {
-      const name = parent?.[spec.by];
-      const choice = typeof name === 'string' ? spec.choices[name] : undefined;
-      if (!choice) return undefined; // the `by` field reports its own problem
+      const name = spec.kind === 'keyed' ? parent?.[spec.by] : undefined;
+      const decl = spec.kind === 'settings' ? spec.decl : typeof name === 'string' ? spec.choices[name] : undefined;
+      if (!decl) return undefined; // the `by` field reports its own problem
       try {
-        return choice.parse(raw);
+        return decl(raw);
       } catch (e) {
         return bad((e as Error).message);
       }
@@ -154,12 +156,13 @@ export function describe(spec: Spec, path = ''): string {
     if (p) rows.push(`| \`${p}\` | ${typeName(s)} | ${defaultText(s)} | ${s.help} |`);
     if (s.kind === 'object') for (const [k, sub] of Object.entries(s.fields)) visit(sub, join(p, k));
     if (s.kind === 'list') visit(s.of, `${p}[]`);
+    const list = (d: SettingsDecl) => Object.entries(d(undefined)).map(([k, v]) => `\`${k}: ${JSON.stringify(v)}\``).join(', ');
     if (s.kind === 'keyed') {
       for (const [name, c] of Object.entries(s.choices)) {
-        const settings = Object.entries(c.defaults).map(([k, d]) => `\`${k}: ${JSON.stringify(d)}\``).join(', ');
-        rows.push(`| \`${p}\` (${s.by} = ${name}) | settings | ${settings} | the settings of ${name}, with their defaults |`);
+        rows.push(`| \`${p}\` (${s.by} = ${name}) | settings | ${list(c)} | the settings of ${name}, with their defaults |`);
       }
     }
+    if (s.kind === 'settings') rows.push(`| \`${p}.*\` | settings | ${list(s.decl)} | the settings, with their defaults |`);
   };
   visit(spec, path);
   return rows.join('\n');
@@ -172,12 +175,13 @@ function typeName(s: Spec): string {
     case 'enum': return `${s.values.map((v) => `\`${v}\``).join(' \\| ')}${opt}`;
     case 'object': return `object${opt}${s.atLeastOne ? ` (at least one of ${s.atLeastOne.join(', ')})` : ''}`;
     case 'keyed': return `settings of the chosen \`${s.by}\``;
+    case 'settings': return 'settings';
     default: return `${s.kind}${opt}`;
   }
 }
 
 function defaultText(s: Spec): string {
   if ('default' in s && s.default !== undefined) return `\`${JSON.stringify(s.default)}\``;
-  if (s.kind === 'object' || s.kind === 'keyed') return '';
+  if (s.kind === 'object' || s.kind === 'keyed' || s.kind === 'settings') return '';
   return s.optional ? '(none)' : '**required**';
 }

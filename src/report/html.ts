@@ -146,7 +146,7 @@ export function renderReport(r: ReportInput): string {
   return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>o2o report: ${esc(r.name)}</title>`
     + `<style>${CSS}</style></head><body>`
     + `<h1>o2o run report: ${esc(r.name)}</h1>`
-    + `<p>dataset <code>${esc(r.config.dataset)}</code>, seed ${r.config.seed}, model ${esc(r.config.model.size)}, engine ${esc(r.config.engine.provider)} × ${r.config.engine.threads} threads</p>`
+    + `<p>dataset <code>${esc(r.config.dataset)}</code>, seed ${r.config.seed}, model d${r.config.model.dModel}×${r.config.model.layers} layers, engine ${esc(r.config.engine.provider)} × ${r.config.engine.threads} threads</p>`
     + `<h2 id="stages">Stages</h2>${status}`
     + `<h2 id="curves">Learning curves</h2>${curves.join('') || '<p class="missing">No metrics yet.</p>'}`
     + `<h2 id="eval">Evaluation</h2>${evalSection(r.evalResult)}`

@@ -33,7 +33,7 @@ describe('pipeline config', () => {
     const c = parsePipeline('dataset: d\nstages:\n  offline: {}\n  online: { envs: { task: numberline } }\n', 'x.yaml');
     expect(c.seed).toBe(0);
     expect(c.engine).toEqual({ provider: 'cpu', threads: 2 });
-    expect(c.model.size).toBe('small');
+    expect(c.model).toMatchObject({ dModel: 128, tokenizer: 'byte' });
     expect(c.stages.offline).toMatchObject({ algo: 'afsft', steps: 2000, checkpointEvery: 100 });
     expect(c.stages.offline?.settings).toMatchObject({ gamma: 0.9, filter: 'binary', batchSize: 32 });
     expect(c.stages.online).toMatchObject({ algo: 'ppo', envSteps: 5000, envs: { task: 'numberline', count: 8 } });
