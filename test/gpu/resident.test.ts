@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mlpStep } from '../../bench/gpu.ts';
+import { mlpStep, stackBatches } from '../../bench/gpu.ts';
 import { loadSafetensors, saveSafetensors } from '../../src/engine/checkpoint.ts';
 import { createDeviceCore, type DeviceCore } from '../../src/engine/device/device-core.mjs';
 import { probeProvider } from '../../src/engine/device/probe.mjs';
@@ -123,16 +123,6 @@ describe.skipIf(!probe.ok)('device-resident training on webgpu', () => {
 
   it('the K-step Loop model on the device equals K single CPU steps within 1e-4', async () => {
     const K = 4;
-    const stack = (name: 'x' | 'y'): HostTensor => {
-      const parts = m.batches.slice(0, K).map((b) => b[name]);
-      const data = new DTYPES[parts[0].dtype].array(parts.reduce((s, p) => s + p.data.length, 0));
-      let o = 0;
-      for (const p of parts) {
-        (data as Float32Array).set(p.data as Float32Array, o);
-        o += p.data.length;
-      }
-      return { dtype: parts[0].dtype, shape: [K, ...parts[0].shape], data };
-    };
     const cpu = createCore({ provider: 'cpu' });
     const gpu = createDeviceCore({ provider: 'webgpu', reportFallbacks: false });
     try {
@@ -141,7 +131,7 @@ describe.skipIf(!probe.ok)('device-resident training on webgpu', () => {
       for (const b of m.batches.slice(0, K)) await cpu.run(c.id, { ...b, lr: lr() });
       gpu.setState(m.model.initialState());
       const g = await gpu.open(m.model.loop(), m.model.carry);
-      const out = await gpu.run(g.id, { x: stack('x'), y: stack('y'), lr: hostTensor(m.lrType, [K], Array(K).fill(1e-2)) });
+      const out = await gpu.run(g.id, { ...stackBatches(m.batches.slice(0, K)), lr: hostTensor(m.lrType, [K], Array(K).fill(1e-2)) });
       expect(out.loss.shape).toEqual([K]);
       expect(maxAbsDiff(await gpu.getState(m.model.state), cpu.getState(m.model.state), m.model.state)).toBeLessThan(TOL);
     } finally {
