@@ -1,0 +1,176 @@
+/**
+ * `npm run bench -- engine [--quick] [--threads N] [--runs N]`: one training step (forward, backward,
+ * AdamW) of (a) an MLP 784-512-10, batch 256 and (b) a 4-layer pre-LN transformer LM (d 256, 4 heads,
+ * FFN 1024, vocab 256, seq 128, batch 16), on onnxruntime CPU through o2o's worker-thread runner, and the
+ * same models in PyTorch on CPU in the same run (the python from O2O_TORCH_PYTHON, else python3, when it
+ * can import torch), both with the same number of intra-op threads. Reports medians after one warm-up run,
+ * the o2o/torch ratio and peak resident memory (each process's peak so far).
+ * --quick: small models and 3 runs, for the test that proves the bench works.
+ */
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import { adamw, buildTrainStep, hostTensor, openRunner, openTrainer } from '../src/engine/index.ts';
+import { Rng } from '../src/util/rng.ts';
+import { lmGraph, mlpGraph } from '../test/engine/models.ts';
+import { type BenchArgs, figure, median, timeRuns } from './report.ts';
+
+interface Case {
+  model: 'mlp' | 'transformer';
+  mlp?: { sizes: number[]; batch: number };
+  lm?: { vocab: number; dim: number; heads: number; layers: number; ffn: number; seq: number; batch: number };
+}
+
+function cases(quick: boolean): Case[] {
+  return quick
+    ? [
+        { model: 'mlp', mlp: { sizes: [784, 64, 10], batch: 32 } },
+        { model: 'transformer', lm: { vocab: 64, dim: 32, heads: 2, layers: 1, ffn: 64, seq: 16, batch: 2 } },
+      ]
+    : [
+        { model: 'mlp', mlp: { sizes: [784, 512, 10], batch: 256 } },
+        { model: 'transformer', lm: { vocab: 256, dim: 256, heads: 4, layers: 4, ffn: 1024, seq: 128, batch: 16 } },
+      ];
+}
+
+function option(argv: string[], name: string, dflt: number): number {
+  const i = argv.indexOf(name);
+  if (i < 0) return dflt;
+  const v = Number(argv[i + 1]);
+  if (!Number.isInteger(v) || v < 1) throw new Error(`bench engine: ${name} expects an integer >= 1, got ${JSON.stringify(argv[i + 1])}`);
+  return v;
+}
+
+const TORCH_SCRIPT = String.raw`
+import json, resource, sys, time, math
+import torch
+import torch.nn.functional as F
+cfg = json.loads(sys.argv[1])
+torch.set_num_threads(cfg["threads"])
+torch.manual_seed(0)
+
+class Block(torch.nn.Module):
+    def __init__(s, d, h, f):
+        super().__init__()
+        s.h = h
+        s.ln1, s.ln2 = torch.nn.LayerNorm(d), torch.nn.LayerNorm(d)
+        s.q, s.k, s.v = (torch.nn.Linear(d, d, bias=False) for _ in range(3))
+        s.o, s.f1, s.f2 = torch.nn.Linear(d, d), torch.nn.Linear(d, f), torch.nn.Linear(f, d)
+    def forward(s, x):
+        B, T, D = x.shape
+        h = s.ln1(x)
+        sp = lambda t: t.view(B, T, s.h, D // s.h).transpose(1, 2)
+        a = F.scaled_dot_product_attention(sp(s.q(h)), sp(s.k(h)), sp(s.v(h)), is_causal=True)
+        x = x + s.o(a.transpose(1, 2).reshape(B, T, D))
+        return x + s.f2(F.gelu(s.f1(s.ln2(x))))
+
+class LM(torch.nn.Module):
+    def __init__(s, c):
+        super().__init__()
+        s.tok, s.pos = torch.nn.Embedding(c["vocab"], c["dim"]), torch.nn.Embedding(c["seq"], c["dim"])
+        s.blocks = torch.nn.ModuleList(Block(c["dim"], c["heads"], c["ffn"]) for _ in range(c["layers"]))
+        s.lnf, s.out = torch.nn.LayerNorm(c["dim"]), torch.nn.Linear(c["dim"], c["vocab"], bias=False)
+    def forward(s, ids):
+        x = s.tok(ids) + s.pos(torch.arange(ids.shape[1]))
+        for b in s.blocks:
+            x = b(x)
+        return s.out(s.lnf(x))
+
+out = []
+for c in cfg["cases"]:
+    if c["model"] == "mlp":
+        sz, B = c["mlp"]["sizes"], c["mlp"]["batch"]
+        layers = []
+        for i in range(len(sz) - 1):
+            layers.append(torch.nn.Linear(sz[i], sz[i + 1]))
+            if i + 2 < len(sz): layers.append(torch.nn.ReLU())
+        m = torch.nn.Sequential(*layers)
+        x, y = torch.randn(B, sz[0]), torch.randint(0, sz[-1], (B,))
+        lossf = lambda: F.cross_entropy(m(x), y)
+    else:
+        l = c["lm"]
+        m = LM(l)
+        ids, tg = torch.randint(0, l["vocab"], (l["batch"], l["seq"])), torch.randint(0, l["vocab"], (l["batch"], l["seq"]))
+        lossf = lambda: F.cross_entropy(m(ids).reshape(-1, l["vocab"]), tg.reshape(-1))
+    opt = torch.optim.AdamW(m.parameters(), lr=1e-4)
+    def step():
+        opt.zero_grad(set_to_none=True)
+        lossf().backward()
+        opt.step()
+    step()
+    ts = []
+    for _ in range(cfg["runs"]):
+        t0 = time.perf_counter(); step(); ts.append((time.perf_counter() - t0) * 1000)
+    ts.sort()
+    out.append({"model": c["model"], "ms": ts[len(ts) // 2], "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+print(json.dumps({"torch": torch.__version__, "results": out}))
+`;
+
+function findTorch(): { python: string; why?: string } {
+  const python = process.env.O2O_TORCH_PYTHON || 'python3';
+  const r = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
+  if (r.error) return { python, why: `${python} could not run (${r.error.message})` };
+  if (r.status !== 0) return { python, why: `${python} cannot import torch; set O2O_TORCH_PYTHON to a python that can` };
+  return { python };
+}
+
+export async function run(args: BenchArgs): Promise<void> {
+  const threads = option(args.argv, '--threads', os.availableParallelism());
+  const runs = option(args.argv, '--runs', args.quick ? 3 : 10);
+  const list = cases(args.quick);
+  console.log(`engine: one training step (forward, backward, AdamW), ${threads} intra-op threads, median of ${runs} runs after 1 warm-up`);
+
+  const o2o = new Map<string, number>();
+  const runner = await openRunner({ threads });
+  try {
+    for (const c of list) {
+      const rng = new Rng(c.model);
+      let built, batch;
+      if (c.mlp) {
+        const { sizes, batch: B } = c.mlp;
+        built = mlpGraph(sizes, 1);
+        const x = hostTensor('float32', [B, sizes[0]]);
+        (x.data as Float32Array).forEach((_, i, a) => (a[i] = rng.normal()));
+        batch = { x, y: hostTensor('int64', [B], Array.from({ length: B }, () => rng.int(sizes[sizes.length - 1]))) };
+      } else {
+        const l = c.lm!;
+        built = lmGraph({ vocab: l.vocab, dim: l.dim, heads: l.heads, layers: l.layers, ffn: l.ffn, maxSeq: l.seq }, 1);
+        const tok = () => Array.from({ length: l.batch * l.seq }, () => rng.int(l.vocab));
+        batch = { ids: hostTensor('int64', [l.batch, l.seq], tok()), targets: hostTensor('int64', [l.batch, l.seq], tok()) };
+      }
+      const tr = await openTrainer(runner, buildTrainStep(built.g, { loss: built.loss, optimizer: adamw() }));
+      const ms = median(await timeRuns(() => tr.step(batch, 1e-4), runs));
+      await tr.close();
+      await runner.deleteState(Object.keys(await runner.getState()));
+      o2o.set(c.model, ms);
+      const peak = process.resourceUsage().maxRSS / 1024;
+      console.log(`  o2o   ${c.model.padEnd(12)} ${ms.toFixed(2)} ms/step   peak RSS ${peak.toFixed(0)} MB`);
+      figure({ bench: 'engine', figure: 'train_step_ms', model: c.model, threads, value: round(ms), unit: 'ms' });
+      figure({ bench: 'engine', figure: 'peak_rss_mb', model: c.model, value: round(peak), unit: 'MB' });
+    }
+  } finally {
+    await runner.close();
+  }
+
+  const torch = findTorch();
+  if (torch.why) {
+    console.log(`  torch reference skipped: ${torch.why}`);
+    return;
+  }
+  const r = spawnSync(torch.python, ['-c', TORCH_SCRIPT, JSON.stringify({ threads, runs, cases: list })], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (r.status !== 0) {
+    console.log(`  torch reference failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    return;
+  }
+  const ref = JSON.parse(r.stdout.trim().split('\n').pop()!) as { torch: string; results: { model: string; ms: number; peak_mb: number }[] };
+  for (const t of ref.results) {
+    const mine = o2o.get(t.model)!;
+    console.log(`  torch ${t.model.padEnd(12)} ${t.ms.toFixed(2)} ms/step   peak RSS ${t.peak_mb.toFixed(0)} MB   o2o/torch ${(mine / t.ms).toFixed(2)}`);
+    figure({ bench: 'engine', figure: 'train_step_ms', model: t.model, impl: `torch ${ref.torch}`, threads, value: round(t.ms), unit: 'ms' });
+    figure({ bench: 'engine', figure: 'peak_rss_mb', model: t.model, impl: `torch ${ref.torch}`, value: round(t.peak_mb), unit: 'MB' });
+    figure({ bench: 'engine', figure: 'ratio', model: t.model, threads, value: round(mine / t.ms), unit: 'o2o/torch' });
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
