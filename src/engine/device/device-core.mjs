@@ -67,12 +67,15 @@ export function createDeviceCore(opts) {
       const outputLocation = {};
       if (residency === 'device') for (const from of Object.keys(carry)) outputLocation[from] = 'gpu-buffer';
       const profile = gpu ? profileTarget() : undefined;
-      const session = await openSession(model, { provider, threads: opts.threads, outputLocation, profilePrefix: profile?.prefix });
-      for (const from of Object.keys(carry)) {
-        if (!session.outputNames.includes(from)) {
-          await session.release();
-          throw new Error(`open: carried output ${JSON.stringify(from)} is not an output of the model (outputs: ${session.outputNames.join(', ')})`);
-        }
+      let session;
+      try {
+        session = await openSession(model, { provider, threads: opts.threads, outputLocation, profilePrefix: profile?.prefix });
+        const unknown = Object.keys(carry).filter((from) => !session.outputNames.includes(from));
+        if (unknown.length) throw new Error(`open: carried output ${JSON.stringify(unknown[0])} is not an output of the model (outputs: ${session.outputNames.join(', ')})`);
+      } catch (e) {
+        await session?.release();
+        profile?.discard();
+        throw e;
       }
       const id = nextId++;
       sessions.set(id, { session, carry, profile, placement: undefined });
@@ -150,12 +153,16 @@ export function createDeviceCore(opts) {
       }
       sessions.delete(id);
       await s.session.release();
+      s.profile?.discard(); // after release: a session still profiling writes its file when released
     },
 
     async close() {
       for (const t of state.values()) release(t);
       state.clear();
-      for (const s of sessions.values()) await s.session.release();
+      for (const s of sessions.values()) {
+        await s.session.release();
+        s.profile?.discard();
+      }
       sessions.clear();
       await readback.close();
     },

@@ -8,5 +8,6 @@ export interface NodePlacement {
   provider: string;
 }
 export function parseProfile(json: string): NodePlacement[];
-export function profileTarget(): { prefix: string; read(session: InferenceSession): NodePlacement[] };
+/** `read` ends profiling and returns the placements; `discard` removes the files of a session that never ran. */
+export function profileTarget(): { prefix: string; read(session: InferenceSession): NodePlacement[]; discard(): void };
 export function describeFallbacks(placements: NodePlacement[], epName: string): string[];

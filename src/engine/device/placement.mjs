@@ -30,6 +30,7 @@ export function profileTarget() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'o2o-profile-'));
   return {
     prefix: path.join(dir, 'run'),
+    discard: () => rmSync(dir, { recursive: true, force: true }),
     read(session) {
       try {
         session.endProfiling();
