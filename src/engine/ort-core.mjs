@@ -10,6 +10,26 @@ const INSTALL_HINT = {
     'The WebGPU provider needs a Vulkan (Linux), Metal (macOS) or D3D12 (Windows) driver; on Linux install one (e.g. mesa-vulkan-drivers) or choose provider "cpu".',
 };
 
+const fmt = (dtype, shape) => `${dtype}[${shape.join(', ')}]`;
+
+/** Checks a fed tensor against the model's declared input; named dims must agree across inputs. */
+function checkFeed(meta, t, named, got) {
+  if (!meta.isTensor) return;
+  if (!Array.isArray(t.shape)) throw new Error(`run: input "${meta.name}": expected {dtype, shape, data}, got no shape`);
+  const bad = (why) => new Error(`run: input "${meta.name}": expected ${fmt(meta.type, meta.shape)}, ${got} ${fmt(t.dtype, t.shape)}${why ? ` (${why})` : ''}`);
+  if (t.dtype !== meta.type || t.shape.length !== meta.shape.length) throw bad('');
+  meta.shape.forEach((d, i) => {
+    if (typeof d === 'number' && d !== t.shape[i]) throw bad(`axis ${i}`);
+    if (typeof d === 'string' && d !== '') {
+      const seen = named.get(d);
+      if (seen && seen.size !== t.shape[i]) throw bad(`dim "${d}" is ${t.shape[i]} here but ${seen.size} in input "${seen.input}"`);
+      named.set(d, { size: t.shape[i], input: meta.name });
+    }
+  });
+  const n = t.shape.reduce((a, b) => a * b, 1);
+  if (t.n !== n) throw bad(`${t.n} values for ${n} elements`);
+}
+
 /** A tensor store plus sessions: the state travels between runs inside this thread only. */
 export function createCore(opts) {
   const provider = opts.provider ?? 'cpu';
@@ -52,6 +72,13 @@ export function createCore(opts) {
       const s = sessions.get(id);
       if (!s) throw new Error(`runner: session ${id} is closed`);
       const inputs = {};
+      const named = new Map();
+      for (const meta of s.session.inputMetadata) {
+        const t = feeds[meta.name];
+        const st = state.get(meta.name);
+        if (t) checkFeed(meta, { dtype: t.dtype, shape: t.shape, n: t.data?.length }, named, 'got');
+        else if (st) checkFeed(meta, { dtype: st.type, shape: st.dims, n: st.size }, named, 'the state holds');
+      }
       for (const name of s.session.inputNames) {
         if (feeds[name]) inputs[name] = toOrt(name, feeds[name]);
         else if (state.has(name)) inputs[name] = state.get(name);

@@ -48,9 +48,12 @@ export interface TrainStepModel {
 }
 
 const RESERVED = ['lr', 'step'];
+const built = new WeakSet<Graph>();
 
 /** Builds the training step for `g` (adds backward and optimizer nodes to g; once per graph). */
 export function buildTrainStep(g: Graph, spec: TrainStepSpec): TrainStepModel {
+  if (built.has(g)) throw new Error('buildTrainStep: this graph already has a training step (it adds backward nodes to the graph); build a fresh graph for another');
+  built.add(g);
   for (const r of RESERVED) {
     if (g.inputs.some((t) => t.name === r) || g.params.has(r)) throw new Error(`buildTrainStep: the name ${JSON.stringify(r)} is reserved for the step model (rename your input or param)`);
   }
@@ -92,13 +95,13 @@ export function buildTrainStep(g: Graph, spec: TrainStepSpec): TrainStepModel {
     state: stateTensors.map((x) => x.name!),
     carry: Object.fromEntries(next.map(([n]) => [`next/${n}`, n])),
     metrics: perStep.map(([n]) => n),
-    initialState: () => initialState(trainable, slots, spec.optimizer),
+    initialState: () => initialState(trainable, slots),
     single: () => encodeModel(lower(g, { name: 'main', inputs: [...stateTensors, lr, ...batch], initializers: frozen, outputs })),
     loop: () => encodeModel(loopGraph(g, { stateTensors, lr, batch, frozen, next, perStep })),
   };
 }
 
-function initialState(trainable: Param[], slots: Tensor[][], _opt: Optimizer): Record<string, HostTensor> {
+function initialState(trainable: Param[], slots: Tensor[][]): Record<string, HostTensor> {
   const out: Record<string, HostTensor> = {};
   trainable.forEach((p, i) => {
     out[p.tensor.name!] = p.value;

@@ -41,11 +41,9 @@ function reduceOp(name: string, grad: (n: { x: T; y: T; attrs: ReduceAttrs }, dy
 export const ReduceSum = reduceOp('ReduceSum', ({ x }, d) => expandLike(d, x));
 export const ReduceMean = reduceOp('ReduceMean', ({ x, attrs }, d) => div(expandLike(d, x), count(x, attrs.axes)));
 /** Ties share the gradient equally (as torch.amax). */
-export const ReduceMax = reduceOp('ReduceMax', ({ x, y, attrs }, d) => {
+export const ReduceMax = reduceOp('ReduceMax', ({ x, y }, d) => {
   const m = cast(equal(x, expandLike(y, x)), x.dtype);
-  const ties = sumTo(m, y);
-  void attrs;
-  return mul(m, expandLike(div(d, ties), x));
+  return mul(m, expandLike(div(d, sumTo(m, y)), x));
 });
 
 export function sum(x: T, axes: number[], keepdims = false): T {

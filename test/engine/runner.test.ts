@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { Graph, type RunnerOptions, buildInference, hostTensor, mul, openRunner, add } from '../../src/engine/index.ts';
+
+function tiny(): Uint8Array {
+  const g = new Graph();
+  const x = g.input('x', 'float32', ['n']);
+  const acc = g.input('acc', 'float32', ['n']);
+  const w = g.param('w', hostTensor('float32', [1], [2]));
+  return buildInference(g, { outputs: { y: mul(x, w), acc_next: add(acc, x) } }).onnx;
+}
+
+describe('runner', () => {
+  for (const thread of ['worker', 'inline'] as const) {
+    it(`${thread}: runs, carries outputs into the state, and reports missing inputs`, async () => {
+      const r = await openRunner({ thread, threads: 1 });
+      try {
+        const s = await r.open(tiny(), { acc_next: 'acc' });
+        expect(s.inputNames.sort()).toEqual(['acc', 'x']);
+        await r.setState({ acc: hostTensor('float32', [2], [0, 0]) });
+        for (let i = 1; i <= 3; i++) {
+          const out = await s.run({ x: hostTensor('float32', [2], [i, 10 * i]) });
+          expect(Object.keys(out)).toEqual(['y']);
+          expect(Array.from(out.y.data as Float32Array)).toEqual([2 * i, 20 * i]);
+        }
+        expect(Array.from((await r.getState(['acc'])).acc.data as Float32Array)).toEqual([6, 60]);
+        await expect(s.run({ x: hostTensor('float64', [2], [1, 1]) })).rejects.toThrow(/input "x": expected float32\[n\], got float64\[2\]/);
+        await expect(s.run({ x: hostTensor('float32', [3], [1, 1, 1]) })).rejects.toThrow(/dim "n" is 3 here but 2 in input "acc"|dim "n" is 2 here but 3 in input "x"/);
+        await r.deleteState(['acc']);
+        await expect(s.run({ x: hostTensor('float32', [2], [1, 1]) })).rejects.toThrow(/input "acc" was neither fed nor found in the runner's state/);
+        await s.close();
+      } finally {
+        await r.close();
+      }
+    });
+  }
+
+  it('a provider that cannot start fails with an error naming the missing piece', async () => {
+    const r = await openRunner({ provider: 'cuda' });
+    try {
+      await expect(r.open(tiny())).rejects.toThrow(/execution provider "cuda" could not start[\s\S]*onnxruntime-node-install=cuda12/);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('refuses unknown options and bad thread counts', async () => {
+    await expect(openRunner({ thraeds: 2 } as unknown as RunnerOptions)).rejects.toThrow(/unknown option "thraeds"/);
+    await expect(openRunner({ threads: 0 })).rejects.toThrow(/threads must be an integer >= 1, got 0/);
+    await expect(openRunner({ provider: 'tpu' as never, thread: 'inline' })).rejects.toThrow(/provider must be "cpu", "cuda" or "webgpu", got "tpu"/);
+  });
+});
