@@ -33,6 +33,10 @@ export const AFSFT_DEFAULTS = {
   weightDecay: 0.0,
   maxGradNorm: 1.0,
   batchSize: 32,
+  /** online (VLMQ-online): env steps per rollout batch, gradient steps after each, sampling temperature */
+  envStepsPerUpdate: 128,
+  gradStepsPerUpdate: 32,
+  temperature: 1.0,
 };
 export type AfsftConfig = typeof AFSFT_DEFAULTS;
 

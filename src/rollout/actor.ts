@@ -70,7 +70,9 @@ export interface RolloutBatch {
 export interface RolloutOptions {
   task: string;
   /** env steps to collect (at least; whole episodes) */
-  steps: number;
+  steps?: number;
+  /** or: exactly this many episodes */
+  episodes?: number;
   seed: number;
   batchIndex: number;
   /** episode ids are `${runId}/b${batch}/e${env}.${k}` */
@@ -88,14 +90,17 @@ export async function collectRollout(envs: ActorEnv[], policy: ActorPolicy, o: R
   const open: (RolloutStep[] | null)[] = new Array(N).fill(null);
   const obs: (Observation | null)[] = new Array(N).fill(null);
   const started = new Array(N).fill(0);
-  let stepsStarted = 0, tokens = 0, genSeconds = 0, envSeconds = 0, tick = 0;
+  let stepsStarted = 0, episodesStarted = 0, tokens = 0, genSeconds = 0, envSeconds = 0, tick = 0;
+  if ((o.steps === undefined) === (o.episodes === undefined)) throw new Error('collectRollout: give either steps or episodes');
+  const more = () => (o.episodes !== undefined ? episodesStarted < o.episodes : stepsStarted < o.steps!);
   const seedOf = (n: number, k: number) => (hash3(o.seed, o.batchIndex, n * 100003 + k) >>> 0);
 
   const startEpisodes = async () => {
     const t0 = performance.now();
     await Promise.all(envs.map((env, n) => queue.add(async () => {
-      if (open[n] === null && stepsStarted < o.steps) {
+      if (open[n] === null && more()) {
         stepsStarted++; // reserve at least one step for this episode
+        episodesStarted++;
         obs[n] = await env.reset(seedOf(n, started[n]));
         open[n] = [];
       }

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { openRunner, openTrainer, type HostTensor, type Session, type Trainer, loadSafetensors, saveSafetensors } from '../engine/index.ts';
+import { openRunner, openTrainer, type HostTensor, type Runner, type Session, loadSafetensors, saveSafetensors } from '../engine/index.ts';
 import { encodeTeacherForced, type TfRow } from '../models/policy.ts';
 import { actionStart } from '../models/split.ts';
 import { createVlm, vlmConfig, type Vlm } from '../models/vlm.ts';
@@ -15,7 +15,7 @@ import { Progress } from '../util/progress.ts';
 import { Rng } from '../util/rng.ts';
 import { buildTargetValue, polyak, TARGET_PREFIX, tdTargets } from '../algos/afsft.ts';
 import { linkEpisodes, requireColumns, type EpisodeLinks } from '../algos/episodes.ts';
-import { offlineMethod } from '../algos/offline-methods.ts';
+import { offlineMethod, type OfflineMethod } from '../algos/offline-methods.ts';
 import { hash3 } from './actor.ts';
 import { loadPolicy, makeTokenizer, savePolicy } from './policy-file.ts';
 import { RunFolder } from './run-folder.ts';
@@ -58,19 +58,14 @@ export async function trainOffline(o: OfflineOptions): Promise<OfflineResult> {
   if (rows.length === 0) throw new Error(`dataset "${o.dataset}": ${o.algo} keeps no rows (filtered BC needs episodes with return > 0)`);
 
   const runner = await openRunner({ threads: o.threads });
-  let trainer: Trainer | undefined, target: Session | undefined;
+  let up: OfflineUpdater | undefined;
   try {
-    trainer = await openTrainer(runner, method.build(vlm, cfg as never));
-    if (method.td) {
-      target = await runner.open(buildTargetValue(vlm).onnx);
-      await runner.setState(Object.fromEntries(Object.entries(vlm.weights).map(([n, t]) => [TARGET_PREFIX + n, copy(t)])));
-    }
+    up = await openOfflineUpdater(runner, vlm, method, cfg);
     const done = run.checkpoints();
     let start = 0;
     if (done.length) {
       start = done[done.length - 1];
-      await trainer.load(run.ckptPath(start, '.safetensors'));
-      if (target) await runner.setState(loadSafetensors(run.ckptPath(start, '.target.safetensors')).tensors);
+      await up.load(run.ckptPath(start, ''));
       run.truncateMetrics(start);
     }
     const progress = new Progress({ label: `offline ${o.algo}`, total: o.steps, unit: 'step', quiet: o.quiet });
@@ -78,7 +73,49 @@ export async function trainOffline(o: OfflineOptions): Promise<OfflineResult> {
     let last: Record<string, number> = {};
     const t0 = performance.now();
     for (let step = start; step < o.steps; step++) {
-      const rng = new Rng(hash3(o.seed, step, 7));
+      last = { step: step + 1, ...(await up.step(examples, links, rows, new Rng(hash3(o.seed, step, 7)))) };
+      progress.tick(1, `loss ${last.loss.toFixed(4)}`);
+      if ((step + 1) % o.logEvery === 0 || step + 1 === o.steps) {
+        run.logMetrics({ ...last, steps_per_s: (step + 1 - start) / ((performance.now() - t0) / 1000) });
+      }
+      if ((step + 1) % o.checkpointEvery === 0 || step + 1 === o.steps) {
+        await up.save(run.ckptPath(step + 1, ''));
+        savePolicy(path.join(run.dir, 'policy.safetensors'), await up.policy(), 0);
+        run.writeState(step + 1, { step: step + 1 });
+      }
+    }
+    progress.finish();
+    const policyFile = path.join(run.dir, 'policy.safetensors');
+    if (!fs.existsSync(policyFile)) savePolicy(policyFile, await up.policy(), 0);
+    return { policyFile, steps: o.steps, last };
+  } finally {
+    await up?.close();
+    await runner.close();
+  }
+}
+
+/** One offline method's training state on a runner: the trainer, and for TD methods the target network. */
+export interface OfflineUpdater {
+  /** One gradient step on `batchSize` rows drawn from `rows` with `rng`; returns the step's metrics. */
+  step(examples: Example[], links: EpisodeLinks, rows: number[], rng: Rng): Promise<Record<string, number>>;
+  /** Writes `<prefix>.safetensors` (trainer) and `<prefix>.target.safetensors` (TD methods). */
+  save(prefix: string): Promise<void>;
+  load(prefix: string): Promise<void>;
+  /** The current policy (trained weights over the frozen ones). */
+  policy(): Promise<Vlm>;
+  close(): Promise<void>;
+}
+
+export async function openOfflineUpdater(runner: Runner, vlm: Vlm, method: OfflineMethod, cfg: ReturnType<OfflineMethod['config']>): Promise<OfflineUpdater> {
+  const trainer = await openTrainer(runner, method.build(vlm, cfg as never));
+  let target: Session | undefined;
+  const targetNames = Object.keys(vlm.weights).map((n) => TARGET_PREFIX + n);
+  if (method.td) {
+    target = await runner.open(buildTargetValue(vlm).onnx);
+    await runner.setState(Object.fromEntries(Object.entries(vlm.weights).map(([n, t]) => [TARGET_PREFIX + n, copy(t)])));
+  }
+  return {
+    async step(examples, links, rows, rng) {
       const picked = Array.from({ length: Math.min(cfg.batchSize, rows.length) }, () => rows[rng.int(rows.length)]);
       const feeds = encodeTeacherForced(vlm, picked.map((i) => examples[i]));
       if (target) Object.assign(feeds, await tdFeeds(vlm, target, feeds, picked, examples, links, cfg.gamma as number));
@@ -89,29 +126,22 @@ export async function trainOffline(o: OfflineOptions): Promise<OfflineResult> {
         polyak(tgt, online, cfg.tau as number);
         await runner.setState(tgt);
       }
-      last = { step: step + 1, ...Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Number(v.data[0])])) };
-      progress.tick(1, `loss ${last.loss.toFixed(4)}`);
-      if ((step + 1) % o.logEvery === 0 || step + 1 === o.steps) {
-        run.logMetrics({ ...last, steps_per_s: (step + 1 - start) / ((performance.now() - t0) / 1000) });
-      }
-      if ((step + 1) % o.checkpointEvery === 0 || step + 1 === o.steps) {
-        await trainer.save(run.ckptPath(step + 1, '.safetensors'));
-        if (target) {
-          saveSafetensors(run.ckptPath(step + 1, '.target.safetensors'), await runner.getState(Object.keys(vlm.weights).map((n) => TARGET_PREFIX + n)));
-        }
-        savePolicy(path.join(run.dir, 'policy.safetensors'), { ...vlm, weights: { ...vlm.weights, ...(await trainer.params()) } }, 0);
-        run.writeState(step + 1, { step: step + 1 });
-      }
-    }
-    progress.finish();
-    const policyFile = path.join(run.dir, 'policy.safetensors');
-    if (!fs.existsSync(policyFile)) savePolicy(policyFile, { ...vlm, weights: { ...vlm.weights, ...(await trainer.params()) } }, 0);
-    return { policyFile, steps: o.steps, last };
-  } finally {
-    await target?.close();
-    await trainer?.close();
-    await runner.close();
-  }
+      return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Number(v.data[0])]));
+    },
+    async save(prefix) {
+      await trainer.save(`${prefix}.safetensors`);
+      if (target) saveSafetensors(`${prefix}.target.safetensors`, await runner.getState(targetNames));
+    },
+    async load(prefix) {
+      await trainer.load(`${prefix}.safetensors`);
+      if (target) await runner.setState(loadSafetensors(`${prefix}.target.safetensors`).tensors);
+    },
+    policy: async () => ({ ...vlm, weights: { ...vlm.weights, ...(await trainer.params()) } }),
+    async close() {
+      await target?.close();
+      await trainer.close();
+    },
+  };
 }
 
 function copy(t: HostTensor): HostTensor {
@@ -119,7 +149,7 @@ function copy(t: HostTensor): HostTensor {
 }
 
 /** TD-target feeds: V̄ of the picked rows and of their next steps (column 0), then tdTargets. */
-async function tdFeeds(vlm: Vlm, target: Session, feeds: Record<string, HostTensor>, picked: number[], ex: Example[], links: EpisodeLinks, gamma: number): Promise<Record<string, HostTensor>> {
+export async function tdFeeds(vlm: Vlm, target: Session, feeds: Record<string, HostTensor>, picked: number[], ex: Example[], links: EpisodeLinks, gamma: number): Promise<Record<string, HostTensor>> {
   const [B, T] = feeds.mask.shape;
   const vbar = (await target.run(feeds, ['vbar'])).vbar.data as Float32Array;
   const nextIdx = picked.map((i) => links.next[i]).filter((j) => j >= 0);
@@ -142,21 +172,29 @@ async function tdFeeds(vlm: Vlm, target: Session, feeds: Record<string, HostTens
 export async function loadExamples(o: Pick<OfflineOptions, 'storeRoot' | 'dataset' | 'filter'>, columns: readonly string[], vlm: Vlm): Promise<{ examples: Example[]; links: EpisodeLinks }> {
   const table = await openTable(o.storeRoot, o.dataset);
   const snap = await table.snapshot();
-  const cols = [...new Set([...columns, 'episode_id', 'step', 'obs_image', 'obs_text', 'output_text', 'reward', 'terminated', 'truncated'])] as StepFieldName[];
+  const cols = [...new Set([...columns, 'episode_id', 'step', 'obs_image', 'obs_text', 'output_text', 'output_tokens', 'tokenizer', 'reward', 'terminated', 'truncated'])] as StepFieldName[];
   const t = await snap.read({ columns: cols, filter: o.filter });
   if (t.numRows === 0) throw new Error(`dataset "${o.dataset}" has no rows${o.filter ? ` matching ${JSON.stringify(o.filter)}` : ''}`);
   requireColumns((c) => { const v = t.getChild(c); return !!v && v.nullCount === 0; }, columns, 'this method', o.dataset);
   const get = (c: string, i: number) => t.getChild(c)!.get(i);
   const tok = vlm.tok, maxNew = vlm.cfg.maxNewTokens;
   const examples: Example[] = [];
+  const hasTokens = t.getChild('output_tokens') !== null && t.getChild('tokenizer') !== null;
   for (let i = 0; i < t.numRows; i++) {
-    const ids = tok.encode(get('output_text', i) as string);
-    const output = new Int32Array(ids.length + 1);
-    output.set(ids);
-    output[ids.length] = tok.special.eos;
+    // rows generated by this tokenizer keep their exact tokens (EOS included when generated); others are encoded + EOS
+    const stored = hasTokens && get('tokenizer', i) === tok.id ? get('output_tokens', i) : null;
+    let output: Int32Array;
+    if (stored) output = Int32Array.from(stored as ArrayLike<number>);
+    else {
+      const ids = tok.encode(get('output_text', i) as string);
+      output = new Int32Array(ids.length + 1);
+      output.set(ids);
+      output[ids.length] = tok.special.eos;
+    }
     if (output.length > maxNew) {
       throw new Error(`dataset "${o.dataset}": row ${i} (episode ${get('episode_id', i)}, step ${get('step', i)}): output_text is ${output.length} tokens with EOS, `
         + `more than the model's maxNewTokens ${maxNew}; raise model.maxNewTokens`);
+    if (output.length === 0) throw new Error(`dataset "${o.dataset}": row ${i} (episode ${get('episode_id', i)}): empty output`);
     }
     examples.push({
       image: get('obs_image', i) as Uint8Array | null, prompt: get('obs_text', i) as string, output, actionStart: actionStart(tok, output),

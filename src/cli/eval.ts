@@ -1,0 +1,40 @@
+import { intOption, UsageError, type Command } from './command.ts';
+import { evaluate } from '../rollout/evaluate.ts';
+
+const pct = (x: { value: number; lo: number; hi: number }) => `${(100 * x.value).toFixed(1)}% [${(100 * x.lo).toFixed(1)}, ${(100 * x.hi).toFixed(1)}]`;
+
+/** `o2o eval`: success rate, mean return and invalid-action rate of a policy on fresh episodes, with 95% intervals. */
+export const command: Command = {
+  name: 'eval',
+  summary: 'Evaluate a policy on fresh episodes: success rate, mean return, invalid-action rate (95% intervals)',
+  usage: '--checkpoint runs/NAME/policy.safetensors --task numberline --episodes N',
+  options: {
+    checkpoint: { type: 'string', help: 'a policy file (policy.safetensors of a run folder)' },
+    task: { type: 'string', help: 'numberline, ezpoints, points24 or blackjack' },
+    episodes: { type: 'string', default: '200', help: 'episodes to play' },
+    envs: { type: 'string', default: '16', help: 'environments stepped side by side (one generation batch)' },
+    seed: { type: 'string', default: '12345', help: 'seed of the episodes and of sampling' },
+    temperature: { type: 'string', default: '1', help: 'sampling temperature' },
+    json: { type: 'boolean', help: 'print the summary as JSON' },
+    threads: { type: 'string', help: 'CPU threads for onnxruntime' },
+  },
+  async run({ values }) {
+    if (typeof values.checkpoint !== 'string') throw new UsageError('--checkpoint FILE is required');
+    if (typeof values.task !== 'string') throw new UsageError('--task NAME is required');
+    const temperature = Number(values.temperature);
+    if (!(temperature > 0)) throw new UsageError(`--temperature: expected a positive number, got ${JSON.stringify(values.temperature)}`);
+    const s = await evaluate({
+      policyFile: values.checkpoint, task: values.task, episodes: intOption(values, 'episodes'), envs: intOption(values, 'envs'),
+      seed: intOption(values, 'seed'), temperature, threads: values.threads === undefined ? undefined : intOption(values, 'threads'),
+    });
+    if (values.json) console.log(JSON.stringify(s));
+    else {
+      console.log(`${s.episodes} episodes of ${values.task}`);
+      console.log(`  success         ${pct(s.success)}`);
+      console.log(`  mean return     ${s.meanReturn.value.toFixed(3)} [${s.meanReturn.lo.toFixed(3)}, ${s.meanReturn.hi.toFixed(3)}]`);
+      console.log(`  invalid actions ${pct(s.invalidAction)} of steps`);
+      console.log(`  mean length     ${s.meanLength.toFixed(2)} steps`);
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,104 @@
+/**
+ * The online stage on real envs, a real store and the real VLM (tiny): PPO's ratio is 1 at the first
+ * epoch; rollout rows carry the acting policy's version and log-probs that the policy reproduces by
+ * teacher forcing; CoSo and VLMQ-online run; a resumed run equals an uninterrupted one.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildInference, Graph, openRunner } from '../../src/engine/index.ts';
+import { encodeTeacherForced, teacherForced, teacherForcedInputs, tokenLogprobs } from '../../src/models/policy.ts';
+import { byteTokenizer } from '../../src/models/tokenizer.ts';
+import { createVlm, declareVlm, vlmConfig, type Vlm } from '../../src/models/vlm.ts';
+import { openTable } from '../../src/store/index.ts';
+import { loadPolicy, savePolicy } from '../../src/rollout/policy-file.ts';
+import { RunFolder } from '../../src/rollout/run-folder.ts';
+import { trainOnline, type OnlineOptions } from '../../src/rollout/train-online.ts';
+import { noisyNumberLine, TINY_MODEL } from '../algos/helpers.ts';
+
+let root: string, from: string;
+const MODEL = { ...TINY_MODEL, maxNewTokens: 40 };
+beforeAll(async () => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'o2o-'));
+  from = path.join(root, 'init.safetensors');
+  savePolicy(from, createVlm(vlmConfig(MODEL), byteTokenizer()), 5);
+});
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+const opts = (over: Partial<OnlineOptions>): OnlineOptions => ({
+  from, task: 'numberline', algo: 'ppo', settings: { stepsPerUpdate: 4, minibatchSize: 4, epochs: 2 }, envSteps: 30, envs: 2,
+  out: path.join(root, 'run'), seed: 1, storeRoot: root, dataset: 'd', threads: 1, quiet: true, ...over,
+});
+
+/** Teacher-forced per-token log-probs of stored rows under a policy. */
+async function teacherForcedLogprobs(vlm: Vlm, rows: { image: Uint8Array | null; prompt: string; output: Int32Array; actionStart: number }[]): Promise<Float32Array[]> {
+  const g = new Graph();
+  const p = declareVlm(g, vlm);
+  const x = teacherForcedInputs(g, vlm.cfg);
+  const logp = tokenLogprobs(teacherForced(p, x).logits, x.targets, 1);
+  const runner = await openRunner({ threads: 1, thread: 'inline' });
+  try {
+    const s = await runner.open(buildInference(g, { outputs: { logp } }).onnx);
+    const feeds = encodeTeacherForced(vlm, rows);
+    const out = (await s.run(feeds, ['logp'])).logp.data as Float32Array;
+    const T = feeds.mask.shape[1];
+    return rows.map((r, b) => out.slice(b * T, b * T + r.output.length));
+  } finally { await runner.close(); }
+}
+
+describe('online PPO', () => {
+  it('ratio 1 at the first epoch; rows carry the policy version and reproducible log-probs; resume equals uninterrupted', async () => {
+    const full = await trainOnline(opts({ out: path.join(root, 'full'), dataset: 'full' }));
+    const ms = new RunFolder(path.join(root, 'full')).readMetrics();
+    expect(ms.length).toBeGreaterThanOrEqual(2); // a batch holds whole episodes, so it may overshoot stepsPerUpdate
+    for (const m of ms) {
+      expect(m.ratio_first).toBeCloseTo(1, 4);
+      expect(Number.isFinite(m.pg) && Number.isFinite(m.vf)).toBe(true);
+    }
+    expect(full.state.version).toBe(5 + ms.length);
+
+    const snap = await (await openTable(root, 'full')).snapshot();
+    const t = await snap.read({ columns: ['policy_version', 'obs_image', 'obs_text', 'output_tokens', 'output_logprobs', 'action_start'] });
+    const versions = new Set(Array.from({ length: t.numRows }, (_, i) => t.getChild('policy_version')!.get(i)));
+    expect([...versions].sort()).toEqual(ms.map((_, k) => 5 + k));
+    const v5 = Array.from({ length: t.numRows }, (_, i) => i).filter((i) => t.getChild('policy_version')!.get(i) === 5).slice(0, 6);
+    const rows = v5.map((i) => ({
+      image: t.getChild('obs_image')!.get(i), prompt: t.getChild('obs_text')!.get(i),
+      output: Int32Array.from(t.getChild('output_tokens')!.get(i)), actionStart: t.getChild('action_start')!.get(i),
+    }));
+    const tf = await teacherForcedLogprobs(loadPolicy(from).vlm, rows);
+    v5.forEach((i, r) => {
+      const stored = Array.from(t.getChild('output_logprobs')!.get(i) as Float32Array);
+      expect(stored.length).toBe(tf[r].length);
+      stored.forEach((lp, j) => expect(Math.abs(lp - tf[r][j])).toBeLessThan(1e-4));
+    });
+
+    // interrupted after the first update, resumed: the same metrics and the same final policy
+    await trainOnline(opts({ out: path.join(root, 'resumed'), dataset: 'resumed', envSteps: ms[0].env_steps }));
+    const res = await trainOnline(opts({ out: path.join(root, 'resumed'), dataset: 'resumed' }));
+    const strip = (xs: Record<string, number>[]) => xs.map((m) => Object.fromEntries(Object.entries(m).filter(([k]) => !/_s$|per_s$/.test(k))));
+    expect(strip(new RunFolder(path.join(root, 'resumed')).readMetrics())).toEqual(strip(ms));
+    const a = loadPolicy(full.policyFile).vlm.weights, b = loadPolicy(res.policyFile).vlm.weights;
+    for (const n of Object.keys(a)) expect(Buffer.from(b[n].data.buffer).equals(Buffer.from(a[n].data.buffer)), n).toBe(true);
+  });
+});
+
+describe('online CoSo and VLMQ-online', () => {
+  it('CoSo pre-trains its SCM on the store and adds a finite weighted entropy', async () => {
+    await noisyNumberLine(root, 'coso', 6);
+    const r = await trainOnline(opts({ algo: 'coso', out: path.join(root, 'coso'), dataset: 'coso', envSteps: 8, settings: { stepsPerUpdate: 8, minibatchSize: 4, epochs: 1, scmPretrainSteps: 5 } }));
+    expect(r.last.scm_pretrain_rows).toBeGreaterThan(0);
+    expect(Number.isFinite(r.last.entropy_b)).toBe(true);
+    expect(r.last.entropy_b).toBeGreaterThan(0);
+  });
+
+  it('AFSFT online trains on the offline rows and the fresh rows together', async () => {
+    const offline = await noisyNumberLine(root, 'vlmq', 4);
+    const from256 = path.join(root, 'init256.safetensors');
+    savePolicy(from256, createVlm(vlmConfig({ ...TINY_MODEL, maxNewTokens: 256 }), byteTokenizer()), 0);
+    const r = await trainOnline(opts({ from: from256, algo: 'afsft', out: path.join(root, 'vlmq'), dataset: 'vlmq', envSteps: 8, settings: { envStepsPerUpdate: 8, gradStepsPerUpdate: 2, batchSize: 4 } }));
+    expect(r.last.store_rows).toBe(offline.length + r.state.envSteps);
+    expect(Number.isFinite(r.last.loss)).toBe(true);
+  });
+});
