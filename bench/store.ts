@@ -9,11 +9,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomFillSync } from 'node:crypto';
-import { Binary, Field, Float32, Int32, List, RecordBatch, makeData } from 'apache-arrow';
+import { Binary, Field, Float32, Int32, List, RecordBatch, Table, makeData, tableToIPC } from 'apache-arrow';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { openTable, STEP_FIELDS, STEP_SCHEMA, type StepFieldName } from '../src/store/index.ts';
 import { batchOf } from '../src/store/batch.ts';
 import { buildColumn } from '../src/store/columns.ts';
+import { encodeParquet } from '../src/store/parquet.ts';
+import { PART_BYTES, PART_SCHEMA, ROW_GROUP_ROWS } from '../src/store/parts.ts';
 import { figure, median, type BenchArgs } from './report.ts';
 
 const IMAGE_BYTES = 10_240;
@@ -68,7 +70,7 @@ export function syntheticBatch(first: number, n: number, task: string): RecordBa
 }
 
 export async function run(args: BenchArgs): Promise<void> {
-  const total = args.quick ? 4_000 : 100_000;
+  const total = args.quick ? 2_000 : 100_000;
   const batchRows = 1024;
   const runs = args.quick ? 1 : 3;
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'o2o-bench-'));
@@ -97,6 +99,33 @@ export async function run(args: BenchArgs): Promise<void> {
     figure({ bench: 'store', figure: 'write_mb_s', value: +(mb / writeS).toFixed(1), unit: 'MB/s', steps: total });
     figure({ bench: 'store', figure: 'write_peak_rss', value: Math.round(peakRss / 2 ** 20), unit: 'MiB', steps: total });
 
+    // Reference in the same run: parquet-wasm encoding the same kind of parts on this thread alone
+    // (no validation, no stats, no disk), over the first quarter of the steps.
+    const refSteps = Math.max(batchRows, Math.floor(total / 4));
+    let refBytes = 0;
+    let refMs = 0;
+    let pending: RecordBatch[] = [];
+    let pendingBytes = 0;
+    const encodePending = () => {
+      const t = performance.now();
+      encodeParquet(tableToIPC(new Table(PART_SCHEMA, pending), 'stream'), ROW_GROUP_ROWS);
+      refMs += performance.now() - t;
+      pending = []; pendingBytes = 0;
+    };
+    for (let first = 0; first < refSteps; first += batchRows) {
+      const b = syntheticBatch(first, batchRows, TASKS[0]);
+      refBytes += b.data.byteLength;
+      const part = batchOf(PART_SCHEMA, b.data.children.filter((_, c) => STEP_FIELDS[c].name !== 'task'), b.numRows);
+      pending.push(part);
+      pendingBytes += part.data.byteLength;
+      if (pendingBytes >= PART_BYTES) encodePending();
+    }
+    if (pending.length) encodePending();
+    const refMbS = refBytes / 1e6 / (refMs / 1000);
+    console.log(`reference: parquet-wasm alone, 1 thread, encode only: ${(refBytes / 1e6).toFixed(0)} MB in ${(refMs / 1000).toFixed(2)} s`);
+    figure({ bench: 'store', figure: 'write_mb_s', impl: 'parquet-wasm 1 thread encode only', value: +refMbS.toFixed(1), unit: 'MB/s', steps: refSteps });
+    figure({ bench: 'store', figure: 'ratio', case: 'write', value: +((mb / writeS) / refMbS).toFixed(2), unit: 'o2o speed/parquet-wasm speed' });
+
     const snap = await table.snapshot();
     const files = snap.files.map((f) => f.file);
     const diskMb = snap.files.reduce((s, f) => s + f.size, 0) / 1e6;
@@ -111,10 +140,11 @@ export async function run(args: BenchArgs): Promise<void> {
 
     const time = async (fn: () => Promise<unknown>) => {
       const out: number[] = [];
-      for (let i = 0; i < runs + 1; i++) {
+      const warmup = args.quick ? 0 : 1;
+      for (let i = 0; i < runs + warmup; i++) {
         const t = performance.now();
         await fn();
-        if (i > 0 || runs === 1) out.push(performance.now() - t);
+        if (i >= warmup) out.push(performance.now() - t);
       }
       return median(out) / 1000;
     };
@@ -127,7 +157,7 @@ export async function run(args: BenchArgs): Promise<void> {
     const ours = await snap.read({ columns: ['reward'] });
     let sum = 0;
     for (const v of ours.getChild('reward')!.toArray() as Float32Array) sum += v;
-    console.log(`rows: o2o ${full} / ${projRows}, DuckDB ${dCount}; reward sum o2o ${sum.toFixed(1)}, DuckDB ${dSum.toFixed(1)} (runs: median of ${runs} after 1 warm-up)`);
+    console.log(`rows: o2o ${full} / ${projRows}, DuckDB ${dCount}; reward sum o2o ${sum.toFixed(1)}, DuckDB ${dSum.toFixed(1)} (runs: median of ${runs}${args.quick ? '' : ' after 1 warm-up'})`);
     if (full !== Number(dCount) || Math.abs(sum - dSum) > 1e-3 * Math.max(1, Math.abs(dSum))) throw new Error('store bench: o2o and DuckDB disagree on rows or reward sum');
     figure({ bench: 'store', figure: 'read_full_mb_s', value: +(mb / readS).toFixed(1), unit: 'MB/s', steps: total });
     figure({ bench: 'store', figure: 'read_full_mb_s', impl: 'duckdb', value: +(mb / duckS).toFixed(1), unit: 'MB/s', steps: total });

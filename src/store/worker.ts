@@ -8,6 +8,7 @@ import { parentPort } from 'node:worker_threads';
 import { tableFromIPC } from 'apache-arrow';
 import * as pq from 'parquet-wasm/node';
 import { fileStats, type FileStats } from './delta.ts';
+import { encodeParquet } from './parquet.ts';
 
 export type WorkerTask =
   /** Write `ipc` (the part's rows without the partition column) as Parquet at `file` (created exclusively). */
@@ -18,20 +19,6 @@ export type WorkerTask =
   | { kind: 'rowGroups'; file: string };
 
 export interface EncodeResult { size: number; stats: FileStats }
-
-/** Columns whose values are already compressed or unique: no dictionary, no Parquet statistics. */
-const BULK_COLUMNS = ['obs_image', 'output_tokens', 'output_logprobs'];
-
-function writerProperties(rowGroupRows: number): pq.WriterProperties {
-  let b = new pq.WriterPropertiesBuilder()
-    .setCompression(pq.Compression.ZSTD)
-    .setMaxRowGroupSize(rowGroupRows)
-    .setCreatedBy('o2o');
-  for (const c of BULK_COLUMNS) {
-    b = b.setColumnDictionaryEnabled(c, false).setColumnStatisticsEnabled(c, pq.EnabledStatistics.None);
-  }
-  return b.build();
-}
 
 // Open files kept for repeated row-group reads (the sampler reads one file many times).
 const open = new Map<string, pq.ParquetFile>();
@@ -53,8 +40,7 @@ async function handle(task: WorkerTask): Promise<{ result: unknown; transfer: Ar
   switch (task.kind) {
     case 'encode': {
       const stats = fileStats(tableFromIPC(task.ipc), task.partition);
-      const wasmTable = pq.Table.fromIPCStream(task.ipc);
-      const bytes = pq.writeParquet(wasmTable, writerProperties(task.rowGroupRows));
+      const bytes = encodeParquet(task.ipc, task.rowGroupRows);
       const fd = fs.openSync(task.file, 'wx');
       try {
         fs.writeSync(fd, bytes);

@@ -1,0 +1,24 @@
+/**
+ * Parquet encoding of part files with parquet-wasm (arrow-rs compiled to WebAssembly): zstd, row groups of
+ * `rowGroupRows`, no dictionary and no Parquet statistics for the bulk columns (images, token lists),
+ * whose values are unique or already compressed.
+ */
+import * as pq from 'parquet-wasm/node';
+
+const BULK_COLUMNS = ['obs_image', 'output_tokens', 'output_logprobs'];
+
+function writerProperties(rowGroupRows: number): pq.WriterProperties {
+  let b = new pq.WriterPropertiesBuilder()
+    .setCompression(pq.Compression.ZSTD)
+    .setMaxRowGroupSize(rowGroupRows)
+    .setCreatedBy('o2o');
+  for (const c of BULK_COLUMNS) {
+    b = b.setColumnDictionaryEnabled(c, false).setColumnStatisticsEnabled(c, pq.EnabledStatistics.None);
+  }
+  return b.build();
+}
+
+/** Parquet file bytes of an Arrow IPC stream (the part's rows, without the partition column). */
+export function encodeParquet(ipc: Uint8Array, rowGroupRows: number): Uint8Array {
+  return pq.writeParquet(pq.Table.fromIPCStream(ipc), writerProperties(rowGroupRows));
+}
