@@ -45,17 +45,14 @@ export async function openParquet(file: string): Promise<ColumnarFile> {
   };
 }
 
-/** Opens an Arrow IPC file (random access) or stream; throws when it is not readable Arrow. */
+/** Opens an Arrow IPC file or stream (read front to back, batch by batch); throws when it is not Arrow. */
 export async function openArrow(file: string): Promise<ColumnarFile> {
-  const probe = await RecordBatchReader.from(fs.createReadStream(file));
-  await probe.open();
-  const schema = probe.schema;
-  await probe.cancel();
+  const reader = await RecordBatchReader.from(fs.createReadStream(file));
+  await reader.open();
   return {
-    schema,
+    schema: reader.schema,
     numRows: null,
     async *batches() {
-      const reader = await RecordBatchReader.from(fs.createReadStream(file));
       let row = 1;
       for await (const batch of reader) {
         yield { batch, firstRow: row };

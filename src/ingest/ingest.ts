@@ -7,15 +7,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
-import { RejectedError, type Problem } from '../store/problems.ts';
-import { episodeProblems, validateRow, type StepKey } from '../store/validate.ts';
-import type { StepRow } from '../store/schema.ts';
+import { episodeProblems, formatProblem, openTable, rowsToBatch, RejectedError, storeRoot, TableError, validateRow, type Problem, type StepKey, type StepRow } from '../store/index.ts';
 import { Progress } from '../util/progress.ts';
 import { completeRow } from './complete.ts';
 import { detectFormat, minariDataDir } from './detect.ts';
 import { imageDefect } from './images.ts';
 import { IMPORTERS } from './importers.ts';
-import { FORMATS, type FormatName, type ReadContext } from './types.ts';
+import { FORMATS, type Found, type FormatName, type ReadContext } from './types.ts';
 
 export interface IngestOptions {
   dataset: string;
@@ -35,17 +33,13 @@ export interface PlannedInput {
   format: FormatName;
 }
 
-/** What was read and checked: rows grouped into Arrow batches (empty when there are problems). */
-export interface Collected {
-  batches: RecordBatch[];
+/** What an import did. */
+export interface IngestResult {
+  version: number;
   rows: number;
   episodes: number;
-  problems: Problem[];
   inputs: PlannedInput[];
 }
-
-/** Converts validated rows to one Arrow batch of the step schema (the store's `rowsToBatch`). */
-export type ToBatch = (rows: StepRow[]) => RecordBatch;
 
 const BATCH_ROWS = 2048;
 
@@ -99,45 +93,105 @@ export function planInputs(paths: string[], forced?: FormatName): { inputs: Plan
   return { inputs, problems };
 }
 
-/** Reads and validates every input; builds batches only while no problem has been found. */
-export async function collect(paths: string[], opts: IngestOptions, toBatch: ToBatch, createdAt = Date.now()): Promise<Collected> {
-  const { inputs, problems } = planInputs(paths, opts.format);
-  const ctx: ReadContext = { task: opts.task, map: opts.map ?? {}, display: displayPath };
-  const defaults = { task: opts.task, source: opts.source ?? 'import', createdAt };
-  const keys: StepKey[] = [];
-  const batches: RecordBatch[] = [];
-  let pending: StepRow[] = [];
-  const progress = new Progress({ label: `ingest ${opts.dataset}`, unit: 'rows', quiet: opts.quiet });
-  let rows = 0;
-  for (const { input, format } of inputs) {
-    for await (const found of IMPORTERS[format].read(input, ctx)) {
-      if (found.kind === 'problem') { problems.push(found.problem); continue; }
-      const row = completeRow(found.values, defaults);
-      const rowProblems = validateRow(row, found.file, found.row);
-      if (!rowProblems.length && row.obs_image !== null) {
-        const defect = imageDefect(row.obs_image as Uint8Array);
-        if (defect) rowProblems.push({ file: found.file, row: found.row, field: 'obs_image', expected: 'PNG or JPEG bytes that decode', got: defect });
-      }
-      rows++;
-      progress.tick(1);
-      if (rowProblems.length) { problems.push(...rowProblems); continue; }
-      keys.push({ episode_id: row.episode_id as string, step: row.step as number, task: row.task as string, file: found.file, row: found.row });
-      if (problems.length) { pending = []; batches.length = 0; continue; }
-      pending.push(row as StepRow);
-      if (pending.length >= BATCH_ROWS) { batches.push(toBatch(pending)); pending = []; }
+type Existing = Map<string, { task: string; steps: Set<number> }>;
+
+/** (episode_id → task, steps) of the rows already in the table, or an empty map for a new dataset. */
+async function existingKeys(root: string, dataset: string): Promise<Existing> {
+  const out: Existing = new Map();
+  let table;
+  try {
+    table = await openTable(root, dataset);
+  } catch (e) {
+    if (e instanceof TableError && /^no dataset/.test(e.message)) return out;
+    throw e;
+  }
+  const snap = await table.snapshot();
+  for await (const b of snap.batches({ columns: ['episode_id', 'step', 'task'] })) {
+    const ids = b.getChild('episode_id')!;
+    const steps = b.getChild('step')!;
+    const tasks = b.getChild('task')!;
+    for (let i = 0; i < b.numRows; i++) {
+      const id = ids.get(i) as string;
+      let e = out.get(id);
+      if (!e) out.set(id, (e = { task: tasks.get(i) as string, steps: new Set() }));
+      e.steps.add(steps.get(i) as number);
     }
   }
-  progress.finish(problems.length ? `${problems.length} problems` : 'checked');
-  problems.push(...episodeProblems(keys, new Map()));
-  if (rows === 0 && !problems.length) {
-    problems.push({ file: paths.map(displayPath).join(', '), row: 0, field: '(rows)', expected: 'at least one step row', got: 'no rows' });
-  }
-  if (problems.length) return { batches: [], rows, episodes: 0, problems, inputs };
-  if (pending.length) batches.push(toBatch(pending));
-  return { batches, rows, episodes: new Set(keys.map((k) => k.episode_id)).size, problems, inputs };
+  return out;
 }
 
-/** Throws the import's rejection when anything was wrong. */
-export function rejectIfProblems(c: Collected): void {
-  if (c.problems.length) throw new RejectedError(c.problems, 'the import');
+/** Every candidate row of the inputs with the documented defaults filled in, and every reading problem. */
+async function* candidates(inputs: PlannedInput[], opts: IngestOptions, createdAt: number): AsyncGenerator<Found> {
+  const ctx: ReadContext = { task: opts.task, map: opts.map ?? {}, display: displayPath };
+  const defaults = { task: opts.task, source: opts.source ?? 'import', createdAt };
+  for (const { input, format } of inputs) {
+    for await (const found of IMPORTERS[format].read(input, ctx)) {
+      yield found.kind === 'row' ? { ...found, values: completeRow(found.values, defaults) } : found;
+    }
+  }
+}
+
+/**
+ * Pass 1: reads every input and checks every row (types, image bytes, episodes against each other and
+ * against `existing`). Nothing is kept but the episode keys.
+ */
+export async function check(inputs: PlannedInput[], opts: IngestOptions, existing: Existing, createdAt: number): Promise<{ problems: Problem[]; rows: number; episodes: number }> {
+  const problems: Problem[] = [];
+  const keys: StepKey[] = [];
+  const progress = new Progress({ label: `ingest ${opts.dataset}: checking`, unit: 'rows', quiet: opts.quiet });
+  let rows = 0;
+  for await (const found of candidates(inputs, opts, createdAt)) {
+    if (found.kind === 'problem') { problems.push(found.problem); continue; }
+    const row = found.values;
+    const rowProblems = validateRow(row, found.file, found.row);
+    if (!rowProblems.length && row.obs_image !== null) {
+      const defect = imageDefect(row.obs_image as Uint8Array);
+      if (defect) rowProblems.push({ file: found.file, row: found.row, field: 'obs_image', expected: 'PNG or JPEG bytes that decode', got: defect });
+    }
+    rows++;
+    progress.tick(1);
+    problems.push(...rowProblems);
+    if (!rowProblems.length) keys.push({ episode_id: row.episode_id as string, step: row.step as number, task: row.task as string, file: found.file, row: found.row });
+  }
+  progress.finish(problems.length ? `${problems.length} problems` : 'ok');
+  problems.push(...episodeProblems(keys, existing));
+  if (rows === 0 && !problems.length) {
+    problems.push({ file: inputs.map((i) => displayPath(i.input)).join(', ') || '(no input)', row: 0, field: '(rows)', expected: 'at least one step row', got: 'no rows' });
+  }
+  return { problems, rows, episodes: new Set(keys.map((k) => k.episode_id)).size };
+}
+
+/** Pass 2: the checked rows again, as Arrow batches of the step schema, streamed into the append. */
+async function* batches(inputs: PlannedInput[], opts: IngestOptions, createdAt: number, total: number): AsyncGenerator<RecordBatch> {
+  const progress = new Progress({ label: `ingest ${opts.dataset}: writing`, total, unit: 'rows', quiet: opts.quiet });
+  let pending: StepRow[] = [];
+  for await (const found of candidates(inputs, opts, createdAt)) {
+    if (found.kind === 'problem') throw new Error(`${formatProblem(found.problem)} (the input changed while it was imported)`);
+    pending.push(found.values as StepRow);
+    if (pending.length >= BATCH_ROWS) { progress.tick(pending.length); yield rowsToBatch(pending); pending = []; }
+  }
+  if (pending.length) { progress.tick(pending.length); yield rowsToBatch(pending); }
+  progress.finish();
+}
+
+/**
+ * Imports `paths` into `<root>/<dataset>`: every row is checked first; with any problem nothing is
+ * written (not even an empty table) and a RejectedError lists them all; else ONE commit appends all rows.
+ */
+export async function ingest(paths: string[], opts: IngestOptions & { root?: string }): Promise<IngestResult> {
+  const root = storeRoot(opts.root);
+  const createdAt = Date.now();
+  const planned = planInputs(paths, opts.format);
+  const existing = await existingKeys(root, opts.dataset);
+  const checked = await check(planned.inputs, opts, existing, createdAt);
+  const problems = [...planned.problems, ...checked.problems];
+  if (problems.length) throw new RejectedError(problems, 'the import');
+  const table = await openTable(root, opts.dataset, { create: true });
+  const formats = [...new Set(planned.inputs.map((i) => i.format))];
+  const { version } = await table.append(batches(planned.inputs, opts, createdAt, checked.rows), {
+    operation: 'INGEST',
+    label: 'ingest',
+    info: { formats, inputs: planned.inputs.map((i) => displayPath(i.input)), rows: checked.rows, episodes: checked.episodes },
+  });
+  return { version, rows: checked.rows, episodes: checked.episodes, inputs: planned.inputs };
 }

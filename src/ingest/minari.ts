@@ -173,22 +173,32 @@ async function h5wasm(): Promise<H5> {
   return h5;
 }
 
-interface H5Node { keys?(): string[]; get?(name: string): H5Node | null; slice?(r: [number, number][]): unknown; value?: unknown; shape?: number[] | null }
+interface H5Node { keys?(): string[]; get?(name: string): H5Node | null; value?: unknown; shape?: number[] | null }
 
-/** Decodes element t of an HDF5 member by its space (minari hdf5_storage `_decode_space`). */
-function decodeH5(node: H5Node, space: Space, t: number): unknown {
+/**
+ * Reads an HDF5 member whole (one episode at a time) and returns element t of it, decoded by its space
+ * (minari hdf5_storage `_decode_space`): Dict → object by key, Tuple → array of `_index_{i}`, Text → string,
+ * image Box → raw uint8 pixels, other Box → array of numbers, Discrete → number.
+ */
+function h5Reader(node: H5Node, space: Space): (t: number) => unknown {
   if (space.type === 'Dict') {
-    const out: Record<string, unknown> = {};
-    for (const [k, sub] of Object.entries(space.subspaces)) out[k] = decodeH5(node.get!(k)!, sub, t);
-    return out;
+    const parts = Object.entries(space.subspaces).map(([k, sub]) => [k, h5Reader(node.get!(k)!, sub)] as const);
+    return (t) => Object.fromEntries(parts.map(([k, read]) => [k, read(t)]));
   }
-  if (space.type === 'Tuple') return space.subspaces.map((sub, i) => decodeH5(node.get!(`_index_${i}`)!, sub, t));
-  const scalar = space.type === 'Discrete' || (space.type === 'Box' && space.shape.length === 0);
-  const v = node.slice!([[t, t + 1]]);
-  if (space.type === 'Text') return (v as string[])[0];
-  if (isImageSpace(space)) return v as Uint8Array;
-  const arr = Array.from(v as ArrayLike<number | bigint>, (x) => jsValue(x));
-  return scalar ? arr[0] : arr;
+  if (space.type === 'Tuple') {
+    const parts = space.subspaces.map((sub, i) => h5Reader(node.get!(`_index_${i}`)!, sub));
+    return (t) => parts.map((read) => read(t));
+  }
+  const all = node.value as ArrayLike<unknown>;
+  if (space.type === 'Text') return (t) => (all as string[])[t];
+  const shape = node.shape ?? [];
+  const per = shape.slice(1).reduce((a, b) => a * b, 1);
+  if (isImageSpace(space)) return (t) => (all as Uint8Array).subarray(t * per, (t + 1) * per);
+  const scalar = space.type === 'Discrete' || shape.length === 1;
+  return (t) => {
+    const arr = Array.from({ length: per }, (_, j) => jsValue(all[t * per + j]));
+    return scalar ? arr[0] : arr;
+  };
 }
 
 /** Entries along the first axis of an HDF5 member (a Dict/Tuple group: of its first leaf). */
@@ -222,9 +232,9 @@ async function* readHdf5(dataDir: string, meta: Metadata, task: string | undefin
       const infos = g.keys!().includes('infos') ? member('infos').value as string[] | null : null;
       const ep: Episode = {
         id: Number(name.slice(8)), file, T: rewards.length,
-        obs: (t) => decodeH5(member('observations'), meta.observation_space, t),
+        obs: h5Reader(member('observations'), meta.observation_space),
         obsCount: h5Length(member('observations')),
-        action: (t) => decodeH5(member('actions'), meta.action_space, t),
+        action: h5Reader(member('actions'), meta.action_space),
         actionCount: h5Length(member('actions')),
         rewards,
         terminations: member('terminations').value as ArrayLike<number>,
