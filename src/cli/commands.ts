@@ -16,6 +16,7 @@ export async function loadCommands(): Promise<Command[]> {
     import('./eval.ts'),
     import('./generate.ts'),
     import('./env-serve.ts'),
+    import('./providers.ts'),
   ]);
   return modules.map((m) => m.command);
 }
