@@ -14,6 +14,7 @@
  * The Python writers need h5py, pyarrow, pillow and numpy; CI never runs this (the samples are committed).
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,6 +29,8 @@ import type { StepRow } from '../src/store/schema.ts';
 import { Rng } from '../src/util/rng.ts';
 
 const OUT = path.join('datasets', 'samples');
+/** Expected import results, written here from the generated episodes (independent of the importers). */
+const EXPECTED = path.join('test', 'ingest', 'fixtures', 'samples.json');
 /** One fixed creation time, so that a re-run writes identical files. */
 const CREATED_AT = Date.UTC(2026, 0, 1);
 
@@ -65,6 +68,20 @@ function play(task: string, n: number, seed: number, prefix: string): Episode[] 
     out.push({ id: `${prefix}-${String(e).padStart(3, '0')}`, task: env.task, seed: seed + e, policy, obs, utterances, steps });
   }
   return out;
+}
+
+/** What o2o's import of these episodes must give (checked by test/ingest): counts, sums, the first image. */
+function summary(eps: Episode[]) {
+  const steps = eps.flatMap((e) => e.steps);
+  return {
+    rows: steps.length,
+    episodes: eps.length,
+    reward_sum: steps.reduce((s, r) => s + r.reward, 0),
+    terminated: steps.filter((r) => r.terminated).length,
+    truncated: steps.filter((r) => r.truncated).length,
+    first_image_sha256: createHash('sha256').update(eps[0].obs[0].image!).digest('hex'),
+    image: 'bytes',
+  };
 }
 
 function episodeReturn(e: Episode): number {
@@ -164,21 +181,33 @@ function writeIntermediate(eps: Episode[], dir: string): void {
 function main(): void {
   const { values } = parseArgs({ options: { python: { type: 'string', default: 'python3' } } });
   fs.mkdirSync(OUT, { recursive: true });
+  fs.mkdirSync(path.dirname(EXPECTED), { recursive: true });
   const table = [...play('numberline', 64, 1000, 'numberline'), ...play('blackjack', 76, 2000, 'blackjack')];
-  writeJsonl(table.filter((_, i) => i % 2 === 0));
-  writeColumnar(table.filter((_, i) => i % 2 === 1));
-  writeRl4vlm([...play('numberline', 24, 3000, 'nl'), ...play('ezpoints', 14, 4000, 'ez')]);
+  const jsonl = table.filter((_, i) => i % 2 === 0);
+  const columnar = table.filter((_, i) => i % 2 === 1);
+  const rl4vlm = [...play('numberline', 24, 3000, 'nl'), ...play('ezpoints', 14, 4000, 'ez')];
+  writeJsonl(jsonl);
+  writeColumnar(columnar);
+  writeRl4vlm(rl4vlm);
+  const expected: Record<string, unknown> = {
+    jsonl: summary(jsonl),
+    parquet: summary(columnar.filter((_, i) => i % 2 === 0)),
+    arrow: summary(columnar.filter((_, i) => i % 2 === 1)),
+    rl4vlm: summary(rl4vlm),
+  };
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'o2o-samples-'));
   try {
     const minari = fs.mkdirSync(path.join(tmp, 'minari'), { recursive: true })!;
     const lerobot = fs.mkdirSync(path.join(tmp, 'lerobot'), { recursive: true })!;
     writeIntermediate(play('numberline', 28, 5000, 'numberline'), minari);
     writeIntermediate(play('numberline', 26, 6000, 'numberline'), lerobot);
-    execFileSync(values.python!, ['tools/write_minari.py', minari, OUT], { stdio: 'inherit' });
-    execFileSync(values.python!, ['tools/write_lerobot.py', lerobot, path.join(OUT, 'lerobot')], { stdio: 'inherit' });
+    execFileSync(values.python!, ['tools/write_minari.py', minari, OUT, path.join(tmp, 'minari.json')], { stdio: 'inherit' });
+    execFileSync(values.python!, ['tools/write_lerobot.py', lerobot, path.join(OUT, 'lerobot'), path.join(tmp, 'lerobot.json')], { stdio: 'inherit' });
+    for (const f of ['minari.json', 'lerobot.json']) Object.assign(expected, JSON.parse(fs.readFileSync(path.join(tmp, f), 'utf8')));
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
+  fs.writeFileSync(EXPECTED, `${JSON.stringify(expected, null, 1)}\n`);
   for (const d of fs.readdirSync(OUT)) console.log(`${d}: ${du(path.join(OUT, d))} bytes`);
 }
 

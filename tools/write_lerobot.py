@@ -1,6 +1,6 @@
 """Writes the LeRobot v3 sample from episodes played by o2o's envs.
 
-Usage: python tools/write_lerobot.py EPISODES_DIR OUT_DIR
+Usage: python tools/write_lerobot.py EPISODES_DIR OUT_DIR EXPECTED_JSON
   EPISODES_DIR: episodes.json + one PNG per observation (written by tools/make_samples.ts)
 
 Follows LeRobot's v3 writer (huggingface/lerobot, src/lerobot/datasets/lerobot_dataset.py
@@ -17,6 +17,7 @@ Follows LeRobot's v3 writer (huggingface/lerobot, src/lerobot/datasets/lerobot_d
     limit apart from a true terminal (a user-defined feature: LeRobot has none for it); `next.success`.
 The images are the envs' 300x300 renders downscaled to 96x96 to keep the sample small.
 """
+import hashlib
 import json
 import os
 import shutil
@@ -93,7 +94,7 @@ def stats_of(values):
 
 
 def main():
-    episodes_dir, root = sys.argv[1], sys.argv[2]
+    episodes_dir, root, expected_path = sys.argv[1], sys.argv[2], sys.argv[3]
     with open(os.path.join(episodes_dir, "episodes.json")) as f:
         eps = json.load(f)
     if os.path.exists(root):
@@ -179,6 +180,15 @@ def main():
         json.dump(info, f, indent=4, ensure_ascii=False)
     with open(os.path.join(root, "meta", "stats.json"), "w") as f:
         json.dump({k: stats_of(v) for k, v in numeric.items()}, f, indent=4)
+    first = pq.read_table(data_path, columns=["observation.image"]).column(0)[0].as_py()["bytes"]
+    with open(expected_path, "w") as f:
+        json.dump({"lerobot": {
+            "rows": global_index, "episodes": len(eps),
+            "reward_sum": float(sum(sum(e["rewards"]) for e in eps)),
+            "terminated": sum(sum(bool(x) for x in e["terminations"]) for e in eps),
+            "truncated": sum(sum(bool(x) for x in e["truncations"]) for e in eps),
+            "first_image_sha256": hashlib.sha256(first).hexdigest(), "image": "bytes",
+        }}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Writes the Minari samples (HDF5 storage and Parquet storage) from episodes played by o2o's envs.
 
-Usage: python tools/write_minari.py EPISODES_DIR OUT_DIR
+Usage: python tools/write_minari.py EPISODES_DIR OUT_DIR EXPECTED_JSON
   EPISODES_DIR: episodes.json + one PNG per observation (written by tools/make_samples.ts)
   OUT_DIR/minari-hdf5/data/{main_data.hdf5, metadata.json}
   OUT_DIR/minari-parquet/data/{metadata.json, <episode_id>/part-0.parquet, <episode_id>/metadata.json}
@@ -19,6 +19,7 @@ that o2o's importer is tested against the real on-disk shapes:
 The images are the envs' 300x300 renders, downscaled (HDF5 stores raw uint8 arrays: 32x32 keeps the sample
 small; Parquet stores JPEG: 96x96).
 """
+import hashlib
 import io
 import json
 import os
@@ -185,8 +186,20 @@ def write_parquet(episodes_dir, eps, out_dir, size=96):
             json.dump({"id": episode_id, "total_steps": len(rewards), "seed": ep["seed"]}, f)
 
 
+def summary(eps, first_image):
+    """What o2o's import of these episodes must give (checked by test/ingest)."""
+    return {
+        "rows": sum(len(e["rewards"]) for e in eps),
+        "episodes": len(eps),
+        "reward_sum": float(sum(sum(e["rewards"]) for e in eps)),
+        "terminated": sum(sum(bool(x) for x in e["terminations"]) for e in eps),
+        "truncated": sum(sum(bool(x) for x in e["truncations"]) for e in eps),
+        "first_image_sha256": hashlib.sha256(first_image).hexdigest(),
+    }
+
+
 def main():
-    episodes_dir, out_dir = sys.argv[1], sys.argv[2]
+    episodes_dir, out_dir, expected_path = sys.argv[1], sys.argv[2], sys.argv[3]
     eps = load(episodes_dir)
     half = len(eps) // 2
     for sub in ("minari-hdf5", "minari-parquet"):
@@ -195,6 +208,15 @@ def main():
             shutil.rmtree(target)
     write_hdf5(episodes_dir, eps[:half], out_dir)
     write_parquet(episodes_dir, eps[half:], out_dir)
+    raw = frames(episodes_dir, eps[0], 32)[0]
+    buffer = io.BytesIO()
+    Image.fromarray(frames(episodes_dir, eps[half], 96)[0]).save(buffer, format="JPEG")
+    with open(expected_path, "w") as f:
+        json.dump({
+            # HDF5 holds raw pixels: the import encodes them as PNG, so the check is on the decoded RGB bytes
+            "minari-hdf5": {**summary(eps[:half], raw.tobytes()), "image": "rgb"},
+            "minari-parquet": {**summary(eps[half:], buffer.getvalue()), "image": "bytes"},
+        }, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -5,8 +5,10 @@
  * `task_index`, the `observation.*` features, `action`, `next.reward`, `next.done`).
  *
  * Semantics kept: `next.*` belongs to the frame's action, so the reward of step t is `next.reward` of frame
- * t and `next.done` of frame t says the episode ended after that action (terminated). A last frame whose
- * `next.done` is false was cut short: truncated. Image features (dtype "image") are embedded PNG structs
+ * t and `next.done` of frame t says the episode ended after that action. LeRobot has no truncation flag of
+ * its own: with a `next.truncated` column (a user feature) truncated = next.truncated and terminated =
+ * next.done && !next.truncated; without one, terminated = next.done, and a last frame whose `next.done` is
+ * false was cut short: truncated. Image features (dtype "image") are embedded PNG structs
  * `{bytes, path}`, kept byte for byte; the first image feature (info.json order) becomes `obs_image`.
  * Video features (dtype "video", MP4 files) are out of scope: the import stops with a message that names
  * the feature. The frame's task text becomes `obs_text` and, without `--task`, the step's task.
@@ -50,7 +52,7 @@ async function readTasks(root: string): Promise<Map<number, string>> {
 
 const REQUIRED = ['episode_index', 'frame_index', 'action', 'next.reward', 'next.done'];
 /** Columns that become step fields; the others (index, timestamp, task_index, observation.state, …) go to info. */
-const SPENT = new Set(['episode_index', 'frame_index', 'next.reward', 'next.done']);
+const SPENT = new Set(['episode_index', 'frame_index', 'next.reward', 'next.done', 'next.truncated']);
 
 export const lerobotImporter: Importer = {
   format: 'lerobot',
@@ -86,10 +88,14 @@ export const lerobotImporter: Importer = {
     if (!files.length) { yield problem(ctx.display(path.join(root, 'data')), 0, '(files)', 'data/chunk-XXX/file-XXX.parquet files', 'none'); return; }
     const name = path.basename(path.resolve(root));
     // A frame is emitted once the next one is seen: whether it is its episode's last decides `truncated`.
-    let held: { found: Found & { kind: 'row' }; episode: unknown; done: unknown } | null = null;
+    let held: { found: Found & { kind: 'row' }; episode: unknown; done: unknown; truncated: unknown } | null = null;
     const release = (last: boolean): Found => {
       const h = held!;
-      h.found.values.truncated = last && h.done === false;
+      if (h.truncated !== undefined) {
+        h.found.values.truncated = h.truncated;
+        // non-booleans pass through so that the validator reports them
+        h.found.values.terminated = typeof h.done === 'boolean' && typeof h.truncated === 'boolean' ? h.done && !h.truncated : h.done;
+      } else h.found.values.truncated = last && h.done === false;
       return h.found;
     };
     for (const full of files) {
@@ -133,6 +139,7 @@ export const lerobotImporter: Importer = {
               extra[c] = get(c, i);
             }
             const done = get('next.done', i);
+            const truncated = get('next.truncated', i);
             const found: Found & { kind: 'row' } = {
               kind: 'row', file, row,
               values: {
@@ -143,7 +150,7 @@ export const lerobotImporter: Importer = {
                 info: JSON.stringify({ lerobot: extra }),
               },
             };
-            held = { found, episode, done };
+            held = { found, episode, done, truncated };
           }
         }
       } catch (e) {
