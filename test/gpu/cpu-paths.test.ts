@@ -3,6 +3,7 @@
  * placement from a real onnxruntime profile, and the device core on the CPU provider against the engine's
  * CPU core (bit for bit: same kernels, same order).
  */
+import { Worker } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { mlpStep } from '../../bench/gpu.ts';
@@ -72,5 +73,28 @@ describe('GPU path pieces on the CPU provider', () => {
       await a.close();
       await b.close();
     }
+  });
+
+  it('loads in a worker thread without a TypeScript loader (where the runner runs it)', async () => {
+    const url = new URL('../../src/engine/device/device-core.mjs', import.meta.url).href;
+    const code = `
+      const { parentPort } = require('node:worker_threads');
+      (async () => {
+        const { createDeviceCore } = await import(${JSON.stringify(url)});
+        const { identityModel } = await import(${JSON.stringify(url.replace('device-core.mjs', 'readback.mjs'))});
+        const core = createDeviceCore({ provider: 'cpu' });
+        core.setState({ x: { dtype: 'float32', shape: [2], data: new Float32Array([3, 4]) } });
+        const { id } = await core.open(identityModel('float32'));
+        const out = await core.run(id, {});
+        await core.close();
+        parentPort.postMessage(Array.from(out.y.data));
+      })().catch((e) => parentPort.postMessage(String(e)));`;
+    const w = new Worker(code, { eval: true });
+    const msg = await new Promise((resolve, reject) => {
+      w.once('message', resolve);
+      w.once('error', reject);
+    });
+    await w.terminate();
+    expect(msg).toEqual([3, 4]);
   });
 });
