@@ -42,6 +42,7 @@ export interface IngestResult {
 }
 
 const BATCH_ROWS = 2048;
+const KEY_FIELDS = new Set(['(row)', 'episode_id', 'step', 'task']);
 
 /** How a path is named in problems: relative to the working directory when inside it. */
 export function displayPath(p: string): string {
@@ -151,7 +152,8 @@ export async function check(inputs: PlannedInput[], opts: IngestOptions, existin
     rows++;
     progress.tick(1);
     problems.push(...rowProblems);
-    if (!rowProblems.length) keys.push({ episode_id: row.episode_id as string, step: row.step as number, task: row.task as string, file: found.file, row: found.row });
+    // A row with a usable key still counts for its episode, so that one bad reward does not also read as a gap.
+    if (!rowProblems.some((p) => KEY_FIELDS.has(p.field))) keys.push({ episode_id: row.episode_id as string, step: row.step as number, task: row.task as string, file: found.file, row: found.row });
   }
   progress.finish(problems.length ? `${problems.length} problems` : 'ok');
   problems.push(...episodeProblems(keys, existing));

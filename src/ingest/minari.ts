@@ -264,6 +264,16 @@ function decodeArrowJs(js: unknown, space: Space): unknown {
   return js;
 }
 
+/** `total_steps` of an episode folder's metadata.json (Minari writes it beside the parts), if any. */
+function episodeTotalSteps(dir: string): number | undefined {
+  try {
+    const v = (JSON.parse(fs.readFileSync(path.join(dir, 'metadata.json'), 'utf8')) as { total_steps?: unknown }).total_steps;
+    return typeof v === 'number' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function* readColumnarEpisodes(dataDir: string, meta: Metadata, task: string | undefined, ctx: ReadContext): AsyncGenerator<Found> {
   const ext = meta.data_format === 'arrow' ? '.arrow' : '.parquet';
   const open = meta.data_format === 'arrow' ? openArrow : openParquet;
@@ -296,6 +306,11 @@ async function* readColumnarEpisodes(dataDir: string, meta: Metadata, task: stri
     const missing = ['observations', 'actions', 'rewards', 'terminations', 'truncations'].filter((k) => !cols[k]);
     if (missing.length) { for (const k of missing) yield problem(file, 0, k, `a column ${JSON.stringify(k)}`, 'no such column'); continue; }
     const n = cols.observations.length;
+    const total = episodeTotalSteps(path.join(dataDir, d));
+    if (total !== undefined && total !== n - 1) {
+      yield problem(file, 0, 'observations', `${total + 1} rows (T+1, with T = ${total} steps in the episode's metadata.json)`, `${n}`);
+      continue;
+    }
     const ep: Episode = {
       id: Number(d), file, T: n - 1,
       obs: (t) => decodeArrow(cols.observations[t], meta.observation_space),
