@@ -54,7 +54,7 @@ export class GymCardsEnv implements Env {
 
   /** One step with an action id, or with the policy's output text (parsed by the reference rules). */
   stepSync(action: string | number): EnvStepResult {
-    if (this.done) throw new Error(`${this.def.id}: step() after the episode ended; call reset() first`);
+    if (this.done) throw new Error(`${this.def.id}: step() with no episode running (before the first reset, or after the episode ended); call reset() first`);
     let id: number, valid = true;
     if (typeof action === 'number') {
       if (!Number.isInteger(action) || action < 0 || action >= this.def.actions.length) {
