@@ -8,9 +8,10 @@
  * the o2o/torch ratio and peak resident memory (each process's peak so far).
  * --quick: small models and 3 runs, for the test that proves the bench works.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import os from 'node:os';
-import { type HostTensor, adamw, buildTrainStep, hostTensor, openRunner, openTrainer } from '../src/engine/index.ts';
+import { type Graph, type HostTensor, type Tensor, adamw, buildTrainStep, hostTensor, openRunner, openTrainer } from '../src/engine/index.ts';
 import { Rng } from '../src/util/rng.ts';
 import { lmGraph, mlpGraph } from '../test/engine/models.ts';
 import { type BenchArgs, figure, median, timeRuns } from './report.ts';
@@ -45,9 +46,7 @@ const TORCH_SCRIPT = String.raw`
 import json, resource, sys, time, math
 import torch
 import torch.nn.functional as F
-cfg = json.loads(sys.argv[1])
-torch.set_num_threads(cfg["threads"])
-torch.manual_seed(0)
+torch.set_num_threads(int(sys.argv[1]))
 
 class Block(torch.nn.Module):
     def __init__(s, d, h, f):
@@ -76,8 +75,8 @@ class LM(torch.nn.Module):
             x = b(x)
         return s.out(s.lnf(x))
 
-out = []
-for c in cfg["cases"]:
+def build(c):
+    torch.manual_seed(0)
     if c["model"] == "mlp":
         sz, B = c["mlp"]["sizes"], c["mlp"]["batch"]
         layers = []
@@ -97,84 +96,114 @@ for c in cfg["cases"]:
         opt.zero_grad(set_to_none=True)
         lossf().backward()
         opt.step()
-    step()
-    ts = []
-    for _ in range(cfg["runs"]):
-        t0 = time.perf_counter(); step(); ts.append((time.perf_counter() - t0) * 1000)
-    ts.sort()
-    out.append({"model": c["model"], "ms": ts[len(ts) // 2], "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
-print(json.dumps({"torch": torch.__version__, "results": out}))
-`;
+    return step
 
-function findTorch(): { python: string; why?: string } {
-  const python = process.env.O2O_TORCH_PYTHON || 'python3';
-  const r = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
-  if (r.error) return { python, why: `${python} could not run (${r.error.message})` };
-  if (r.status !== 0) return { python, why: `${python} cannot import torch; set O2O_TORCH_PYTHON to a python that can` };
-  return { python };
-}
+# one JSON command per stdin line: {"case": ...} builds a model; {"step": true} times one training step
+print(json.dumps({"torch": torch.__version__}), flush=True)
+step = None
+for line in sys.stdin:
+    cmd = json.loads(line)
+    if "case" in cmd:
+        step = build(cmd["case"])
+        print(json.dumps({"ok": True}), flush=True)
+    else:
+        t0 = time.perf_counter(); step(); ms = (time.perf_counter() - t0) * 1000
+        print(json.dumps({"ms": ms, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}), flush=True)
+`;
 
 export async function run(args: BenchArgs): Promise<void> {
   const threads = option(args.argv, '--threads', os.availableParallelism());
   const runs = option(args.argv, '--runs', args.quick ? 3 : 10);
-  const list = cases(args.quick);
-  console.log(`engine: one training step (forward, backward, AdamW), ${threads} intra-op threads, median of ${runs} runs after 1 warm-up`);
-
-  const o2o = new Map<string, number>();
+  console.log(`engine: one training step (forward, backward, AdamW), ${threads} intra-op threads on both sides, median of ${runs} runs after 1 warm-up;`);
+  console.log('o2o and torch steps alternate, so that both see the same load on the machine');
+  const torch = await startTorch(threads);
+  if (torch.why) console.log(`  torch reference skipped: ${torch.why}`);
   const runner = await openRunner({ threads });
   try {
-    for (const c of list) {
-      const rng = new Rng(c.model);
-      let built, batch;
-      if (c.mlp) {
-        const { sizes, batch: B } = c.mlp;
-        built = mlpGraph(sizes, 1);
-        const x = hostTensor('float32', [B, sizes[0]]);
-        (x.data as Float32Array).forEach((_, i, a) => (a[i] = rng.normal()));
-        batch = { x, y: hostTensor('int64', [B], Array.from({ length: B }, () => rng.int(sizes[sizes.length - 1]))) };
-      } else {
-        const l = c.lm!;
-        built = lmGraph({ vocab: l.vocab, dim: l.dim, heads: l.heads, layers: l.layers, ffn: l.ffn, maxSeq: l.seq }, 1);
-        const tok = () => Array.from({ length: l.batch * l.seq }, () => rng.int(l.vocab));
-        batch = { ids: hostTensor('int64', [l.batch, l.seq], tok()), targets: hostTensor('int64', [l.batch, l.seq], tok()) };
+    for (const c of cases(args.quick)) {
+      const { model, batch } = prepare(c);
+      const tr = await openTrainer(runner, buildTrainStep(model.g, { loss: model.loss, optimizer: adamw() }));
+      await torch.call?.({ case: c });
+      const mine: number[] = [], ref: number[] = [];
+      let refPeak = 0;
+      for (let i = 0; i <= runs; i++) {
+        const t0 = performance.now();
+        await tr.step(batch, 1e-4);
+        if (i > 0) mine.push(performance.now() - t0);
+        const r = await torch.call?.({ step: true });
+        if (r && i > 0) ref.push(r.ms as number);
+        if (r) refPeak = r.peak_mb as number;
       }
-      const tr = await openTrainer(runner, buildTrainStep(built.g, { loss: built.loss, optimizer: adamw() }));
-      const ms = median(await timeRuns(() => tr.step(batch, 1e-4), runs));
-      // K-step mode: K updates inside one ONNX Loop run (same batch K times), per update
+      // K-step mode: K updates inside one ONNX Loop run (the same batch K times), per update
       const K = 8;
       const stacked = Object.fromEntries(Object.entries(batch).map(([k, v]) => [k, stackK(v, K)]));
-      const msLoop = median(await timeRuns(() => tr.steps(stacked, new Array(K).fill(1e-4)), Math.max(2, Math.ceil(runs / 4)))) / K;
+      const loop = await timeRuns(() => tr.steps(stacked, new Array(K).fill(1e-4)), Math.max(2, Math.ceil(runs / 4)));
       await tr.close();
       await runner.deleteState(Object.keys(await runner.getState()));
-      o2o.set(c.model, ms);
+      const ms = median(mine), msLoop = median(loop) / K;
       const peak = process.resourceUsage().maxRSS / 1024;
       console.log(`  o2o   ${c.model.padEnd(12)} ${ms.toFixed(2)} ms/step   (K-step Loop, K=${K}: ${msLoop.toFixed(2)} ms/step)   peak RSS ${peak.toFixed(0)} MB`);
       figure({ bench: 'engine', figure: 'train_step_ms', model: c.model, threads, value: round(ms), unit: 'ms' });
       figure({ bench: 'engine', figure: 'train_step_ms', model: c.model, threads, mode: `loop${K}`, value: round(msLoop), unit: 'ms' });
       figure({ bench: 'engine', figure: 'peak_rss_mb', model: c.model, value: round(peak), unit: 'MB' });
+      if (!ref.length) continue;
+      const t = median(ref);
+      console.log(`  torch ${c.model.padEnd(12)} ${t.toFixed(2)} ms/step   peak RSS ${refPeak.toFixed(0)} MB   o2o/torch ${(ms / t).toFixed(2)}`);
+      figure({ bench: 'engine', figure: 'train_step_ms', model: c.model, impl: `torch ${torch.version}`, threads, value: round(t), unit: 'ms' });
+      figure({ bench: 'engine', figure: 'peak_rss_mb', model: c.model, impl: `torch ${torch.version}`, value: round(refPeak), unit: 'MB' });
+      figure({ bench: 'engine', figure: 'ratio', model: c.model, threads, value: round(ms / t), unit: 'o2o/torch' });
     }
   } finally {
     await runner.close();
+    torch.stop?.();
   }
+}
 
-  const torch = findTorch();
-  if (torch.why) {
-    console.log(`  torch reference skipped: ${torch.why}`);
-    return;
+function prepare(c: Case): { model: { g: Graph; loss: Tensor }; batch: Record<string, HostTensor> } {
+  const rng = new Rng(c.model);
+  if (c.mlp) {
+    const { sizes, batch: B } = c.mlp;
+    const x = hostTensor('float32', [B, sizes[0]]);
+    (x.data as Float32Array).forEach((_, i, a) => (a[i] = rng.normal()));
+    return { model: mlpGraph(sizes, 1), batch: { x, y: hostTensor('int64', [B], Array.from({ length: B }, () => rng.int(sizes[sizes.length - 1]))) } };
   }
-  const r = spawnSync(torch.python, ['-c', TORCH_SCRIPT, JSON.stringify({ threads, runs, cases: list })], { encoding: 'utf8', maxBuffer: 1 << 20 });
-  if (r.status !== 0) {
-    console.log(`  torch reference failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
-    return;
-  }
-  const ref = JSON.parse(r.stdout.trim().split('\n').pop()!) as { torch: string; results: { model: string; ms: number; peak_mb: number }[] };
-  for (const t of ref.results) {
-    const mine = o2o.get(t.model)!;
-    console.log(`  torch ${t.model.padEnd(12)} ${t.ms.toFixed(2)} ms/step   peak RSS ${t.peak_mb.toFixed(0)} MB   o2o/torch ${(mine / t.ms).toFixed(2)}`);
-    figure({ bench: 'engine', figure: 'train_step_ms', model: t.model, impl: `torch ${ref.torch}`, threads, value: round(t.ms), unit: 'ms' });
-    figure({ bench: 'engine', figure: 'peak_rss_mb', model: t.model, impl: `torch ${ref.torch}`, value: round(t.peak_mb), unit: 'MB' });
-    figure({ bench: 'engine', figure: 'ratio', model: t.model, threads, value: round(mine / t.ms), unit: 'o2o/torch' });
-  }
+  const l = c.lm!;
+  const tok = () => Array.from({ length: l.batch * l.seq }, () => rng.int(l.vocab));
+  return {
+    model: lmGraph({ vocab: l.vocab, dim: l.dim, heads: l.heads, layers: l.layers, ffn: l.ffn, maxSeq: l.seq }, 1),
+    batch: { ids: hostTensor('int64', [l.batch, l.seq], tok()), targets: hostTensor('int64', [l.batch, l.seq], tok()) },
+  };
+}
+
+interface Torch {
+  why?: string;
+  version?: string;
+  call?: (cmd: object) => Promise<Record<string, unknown>>;
+  stop?: () => void;
+}
+
+/** The PyTorch reference as a child process answering one JSON line per command. */
+async function startTorch(threads: number): Promise<Torch> {
+  const python = process.env.O2O_TORCH_PYTHON || 'python3';
+  const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
+  if (probe.error) return { why: `${python} could not run (${probe.error.message})` };
+  if (probe.status !== 0) return { why: `${python} cannot import torch; set O2O_TORCH_PYTHON to a python that can` };
+  const child = spawn(python, ['-c', TORCH_SCRIPT, String(threads)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async () => {
+    const r = await lines.next();
+    if (r.done) throw new Error(`the torch reference (${python}) exited early`);
+    return JSON.parse(r.value) as Record<string, unknown>;
+  };
+  const hello = await next();
+  return {
+    version: String(hello.torch),
+    call: async (cmd) => {
+      child.stdin.write(`${JSON.stringify(cmd)}\n`);
+      return next();
+    },
+    stop: () => child.stdin.end(),
+  };
 }
 
 function stackK(t: HostTensor, K: number): HostTensor {

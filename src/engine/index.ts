@@ -49,8 +49,10 @@
  * const { logits } = await dec.run({ ids }, ['logits']);        // the cache stays in the runner
  * ```
  * `weights: 'inputs'` makes trainable params inputs fed from the runner state by name, so a Trainer on
- * the same runner and a generation session share one copy of the weights; 'initializers' (default) bakes
- * the current param values (g.setParamValues) into the model. For lowest decode latency open the runner
+ * the same runner and a generation session share one copy of the weights (without a trainer, put them
+ * there with `runner.setState(values)`); 'initializers' (default) bakes the current param values into the
+ * model: load a checkpoint's params first with `g.setParamValues(values)` (it refuses names that are not
+ * params of g, so leave out a trainer checkpoint's optimizer slots 'adamw.m/...' and 'step'). For lowest decode latency open the runner
  * with `thread: 'inline'` (same interface, runs in the calling thread).
  *
  * ## Providers and threads

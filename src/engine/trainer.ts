@@ -33,6 +33,9 @@ export async function openTrainer(runner: Runner, model: TrainStepModel): Promis
   return {
     step: (batch, lr) => single.run({ ...batch, lr: hostTensor(lrType, [], [lr]) }),
     async steps(stacked, lrs) {
+      for (const [name, t] of Object.entries(stacked)) {
+        if (t.shape[0] !== lrs.length) throw new Error(`steps: ${name} is stacked [${t.shape}] but ${lrs.length} learning rates were given; stack one batch per update`);
+      }
       loop ??= await runner.open(model.loop(), model.carry);
       return loop.run({ ...stacked, lr: hostTensor(lrType, [lrs.length], lrs) });
     },
