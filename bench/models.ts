@@ -9,7 +9,9 @@
  *                     vs re-creating the prefill and decode sessions
  *   image_ms          one 300×300 PNG observation → [3, 48, 48] floats (decode + area-average)
  * The default policy config (vlm.ts) is measured, EOS suppressed so that every row runs the full length,
- * in the calling thread (inline runner). Medians of --runs runs (default 3) after one warm-up.
+ * in the calling thread (inline runner) with --threads intra-op threads (default 1: decode steps are too
+ * small to gain from a second thread, and on a busy 2-core machine a second thread made them 2-3x slower).
+ * Medians of --runs runs (default 3) after one warm-up.
  * --quick: a tiny model, 8 tokens, 1 run, no warm-up (for the test that proves the bench works).
  */
 import { type HostTensor, openRunner } from '../src/engine/index.ts';
@@ -32,7 +34,7 @@ function option(argv: string[], name: string, dflt: number): number {
 }
 
 export async function run(args: BenchArgs): Promise<void> {
-  const threads = option(args.argv, '--threads', 2);
+  const threads = option(args.argv, '--threads', 1);
   const runs = args.quick ? 1 : option(args.argv, '--runs', 3);
   const warmup = args.quick ? 0 : 1;
   const newTokens = args.quick ? 8 : 128;

@@ -6,6 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { byteTokenizer } from '../../src/models/tokenizer.ts';
 import { hfTokenizer, loadHfTokenizer } from '../../src/models/hf-tokenizer.ts';
 import { actionStart, actionStartOf } from '../../src/models/split.ts';
+import { GymCardsEnv } from '../../src/envs/env.ts';
+import { parseAction } from '../../src/envs/parser.ts';
+import { makePolicy } from '../../src/envs/policies/scripted.ts';
+import { TASKS } from '../../src/envs/registry.ts';
+import { Rng } from '../../src/util/rng.ts';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
@@ -118,5 +123,28 @@ describe('Hugging Face tokenizer.json', () => {
     expect(() => loadHfTokenizer(tmp)).toThrow(/tokenizer.json: not found/);
     fs.writeFileSync(path.join(tmp, 'tokenizer.json'), '{oops');
     expect(() => loadHfTokenizer(tmp)).toThrow(/not valid JSON/);
+  });
+});
+
+describe('the split agrees with the gym_cards parser', () => {
+  it('on scripted utterances of every task, with the byte and a merging BPE tokenizer', async () => {
+    const toks = [byteTokenizer(), loadHfTokenizer(path.join(fixtures, 'tiny-bpe'))];
+    for (const task of TASKS) {
+      const env = new GymCardsEnv(task.name, { seed: 3, render: false });
+      await env.reset(3);
+      for (const kind of ['expert', 'random'] as const) {
+        const text = makePolicy(kind, new Rng(4)).act(env);
+        for (const tok of toks) {
+          const ids = [...tok.encode(text), tok.special.eos];
+          const s = actionStart(tok, ids);
+          const actionText = tok.decode(ids.slice(s));
+          // the action tokens hold the marker (at most a merged prefix before it), the thought tokens do not
+          expect(actionText.toLowerCase()).toContain('"action":');
+          expect(tok.decode(ids.slice(0, s)).toLowerCase()).not.toContain('"action":');
+          const full = parseAction(text, task.actions, task.points, new Rng(1));
+          expect(parseAction(actionText, task.actions, task.points, new Rng(1)).text).toBe(full.text);
+        }
+      }
+    }
   });
 });
