@@ -22,7 +22,7 @@ model: { dModel: 32, layers: 1, heads: 2, ffn: 64, headHidden: 32, imageSize: 24
 engine: { threads: 1 }
 stages:
   ingest:
-    generate: { task: numberline, policy: noisy, episodes: 24, pRead: 0.3, pAct: 0.3 }
+    generate: { task: numberline, policy: noisy, episodes: 24, noise: 0.5 }
   offline:
     algo: afsft
     steps: 6

@@ -7,13 +7,16 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { FORMATS } from '../ingest/types.ts';
 import { OFFLINE_METHODS, ONLINE_METHODS } from './algos.ts';
+import { TASKS } from '../envs/registry.ts';
 import { vlmConfig } from '../models/vlm.ts';
 import { bool, ConfigError, describe, int, keyed, list, num, obj, oneOf, parse, settings, str, type Infer } from './schema.ts';
+
+const TASK_NAMES = TASKS.map((t) => t.name);
 
 const envs = obj({
   help: 'where the agent acts: a local gym_cards task, or a remote env server speaking the remote-env protocol',
   fields: {
-    task: str({ help: 'task name, e.g. numberline, ezpoints, points24, blackjack (for a remote env: the task the server runs)' }),
+    task: oneOf({ help: 'gym_cards task (for a remote env: the task the server runs)', values: TASK_NAMES }),
     count: int({ help: 'environments stepped side by side', default: 8, min: 1 }),
     remote: obj({
       help: 'a remote env server (leave out for a local env)',
@@ -68,11 +71,12 @@ export const PIPELINE_SCHEMA = obj({
               help: 'episodes from a scripted behaviour policy, written straight into the store',
               optional: true,
               fields: {
-                task: str({ help: 'task name' }),
+                task: oneOf({ help: 'gym_cards task', values: TASK_NAMES }),
                 policy: oneOf({ help: 'behaviour policy', values: ['expert', 'noisy', 'random'], default: 'noisy' }),
                 episodes: int({ help: 'episodes to generate', default: 500, min: 1 }),
-                pRead: num({ help: 'noisy policy: probability per step of misreading the observation (and acting on the misreading)', default: 0.3, min: 0, max: 1 }),
-                pAct: num({ help: 'noisy policy: probability per step of replacing the action by another legal one', default: 0.3, min: 0, max: 1 }),
+                noise: num({ help: 'noisy policy: probability per step of a wrong reading, and of a wrong action', default: 0.5, min: 0, max: 1 }),
+                source: str({ help: 'one source tag for every episode (default: demo for an episode with return > 0, else failure)', optional: true }),
+                batch: int({ help: 'episodes per commit (an interrupted stage resumes after the last commit)', default: 100, min: 1 }),
               },
             }),
           },
@@ -83,7 +87,8 @@ export const PIPELINE_SCHEMA = obj({
           fields: {
             algo: oneOf({ help: 'offline method', values: Object.keys(OFFLINE_METHODS), default: 'afsft' }),
             steps: int({ help: 'gradient steps', default: 2000, min: 1 }),
-            checkpointEvery: int({ help: 'steps between checkpoints (and metrics lines)', default: 100, min: 1 }),
+            checkpointEvery: int({ help: 'steps between checkpoints', default: 100, min: 1 }),
+            logEvery: int({ help: 'steps between metrics lines', default: 10, min: 1 }),
             settings: keyed({ help: 'settings of the chosen method', by: 'algo', choices: OFFLINE_METHODS }),
           },
         }),

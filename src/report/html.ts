@@ -52,7 +52,7 @@ export function readRun(runDir: string): Omit<ReportInput, 'composition'> {
 const GROUPS: { title: string; test: RegExp; yRange?: [number, number] }[] = [
   { title: 'success rate', test: /success/i, yRange: [0, 1] },
   { title: 'return', test: /return/i },
-  { title: 'losses', test: /loss/i },
+  { title: 'losses', test: /loss|^(actor|critic|pg|vf)$/i },
   { title: 'throughput', test: /per_?s(ec)?$/i },
 ];
 /** The x axis of a stage's curves: env steps when the stage counts them, else update steps. */

@@ -53,9 +53,9 @@ describe('pipeline config', () => {
       ['dataset: d\nsed: 1\n', 'sed', 'name, seed, dataset, root, model, engine, stages'],
       ['dataset: d\nengine: { provider: cpu, thread: 2 }\n', 'engine.thread', 'provider, threads'],
       ['dataset: d\nstages: { train: {} }\n', 'stages.train', 'ingest, offline, online, eval'],
-      ['dataset: d\nstages: { ingest: { generate: { task: numberline, episode: 5 } } }\n', 'stages.ingest.generate.episode', 'task, policy, episodes, pRead, pAct'],
+      ['dataset: d\nstages: { ingest: { generate: { task: numberline, episode: 5 } } }\n', 'stages.ingest.generate.episode', 'task, policy, episodes, noise, source, batch'],
       ['dataset: d\nstages: { ingest: { files: [ { path: a.jsonl, fmt: jsonl } ] } }\n', 'stages.ingest.files[0].fmt', 'path, format'],
-      ['dataset: d\nstages: { online: { envs: { task: t, remote: { url: "http://x", token: abc } } } }\n', 'stages.online.envs.remote.token', 'url, tokenEnv, concurrency'],
+      ['dataset: d\nstages: { online: { envs: { task: numberline, remote: { url: "http://x", token: abc } } } }\n', 'stages.online.envs.remote.token', 'url, tokenEnv, concurrency'],
     ];
     for (const [yaml, keyPath, allowed] of cases) {
       const ps = problemsOf(yaml);
@@ -72,11 +72,11 @@ describe('pipeline config', () => {
     expect(off[0].path).toBe('stages.offline.settings');
     expect(off[0].message).toMatch(/unknown key "gama".*allowed keys: gamma/);
     // CoSo takes PPO's settings and its own side by side.
-    const c = parsePipeline('dataset: d\nstages: { online: { algo: coso, envs: { task: t }, settings: { clipEps: 0.2, alpha: 0.3 } } }\n', 'x.yaml');
+    const c = parsePipeline('dataset: d\nstages: { online: { algo: coso, envs: { task: numberline }, settings: { clipEps: 0.2, alpha: 0.3 } } }\n', 'x.yaml');
     expect(c.stages.online?.settings).toMatchObject({ clipEps: 0.2, alpha: 0.3, window: 4, epochs: 4 });
-    const bad = problemsOf('dataset: d\nstages: { online: { algo: ppo, envs: { task: t }, settings: { alpha: 0.3 } } }\n');
+    const bad = problemsOf('dataset: d\nstages: { online: { algo: ppo, envs: { task: numberline }, settings: { alpha: 0.3 } } }\n');
     expect(bad[0].message).toMatch(/ppo: unknown key "alpha"/);
-    const range = problemsOf('dataset: d\nstages: { online: { algo: ppo, envs: { task: t }, settings: { clipEps: 2 } } }\n');
+    const range = problemsOf('dataset: d\nstages: { online: { algo: ppo, envs: { task: numberline }, settings: { clipEps: 2 } } }\n');
     expect(range[0].message).toMatch(/clipEps: expected a number in \(0, 1\), got 2/);
   });
 

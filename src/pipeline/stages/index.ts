@@ -4,5 +4,10 @@
  */
 import type { StageName } from '../config.ts';
 import type { Stage } from '../stage.ts';
+import { ingestStage } from './ingest.ts';
+import { offlineStage } from './offline.ts';
 
-export const STAGES: Partial<Record<StageName, Stage>> = {};
+export const STAGES: Partial<Record<StageName, Stage>> = {
+  ingest: ingestStage,
+  offline: offlineStage,
+};
