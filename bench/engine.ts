@@ -5,7 +5,8 @@
  * same models in PyTorch on CPU in the same run (the python from O2O_TORCH_PYTHON, else python3, when it
  * can import torch), both with the same number of intra-op threads. Also o2o's K-step mode (8 updates in
  * one ONNX Loop run), per update. Reports medians after one warm-up run,
- * the o2o/torch ratio and peak resident memory (each process's peak so far).
+ * the o2o/torch ratio and peak resident memory (each process's peak so far, o2o's taken after the
+ * single-step runs).
  * --quick: small models and 3 runs, for the test that proves the bench works.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -134,6 +135,7 @@ export async function run(args: BenchArgs): Promise<void> {
         if (r && i > 0) ref.push(r.ms as number);
         if (r) refPeak = r.peak_mb as number;
       }
+      const peak = process.resourceUsage().maxRSS / 1024; // before the K-step session adds its own buffers
       // K-step mode: K updates inside one ONNX Loop run (the same batch K times), per update
       const K = 8;
       const stacked = Object.fromEntries(Object.entries(batch).map(([k, v]) => [k, stackK(v, K)]));
@@ -141,7 +143,6 @@ export async function run(args: BenchArgs): Promise<void> {
       await tr.close();
       await runner.deleteState(Object.keys(await runner.getState()));
       const ms = median(mine), msLoop = median(loop) / K;
-      const peak = process.resourceUsage().maxRSS / 1024;
       console.log(`  o2o   ${c.model.padEnd(12)} ${ms.toFixed(2)} ms/step   (K-step Loop, K=${K}: ${msLoop.toFixed(2)} ms/step)   peak RSS ${peak.toFixed(0)} MB`);
       figure({ bench: 'engine', figure: 'train_step_ms', model: c.model, threads, value: round(ms), unit: 'ms' });
       figure({ bench: 'engine', figure: 'train_step_ms', model: c.model, threads, mode: `loop${K}`, value: round(msLoop), unit: 'ms' });

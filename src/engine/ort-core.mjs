@@ -1,14 +1,7 @@
-// The onnxruntime side of the runner, shared by the worker thread (worker.mjs) and the in-thread runner.
-// Plain JavaScript so that the worker starts without a TypeScript loader. Types: ort-core.d.mts.
+// The onnxruntime side of the runner for the CPU provider, used by the worker thread (worker.mjs) and the
+// in-thread runner; GPU providers use device/device-core.mjs, which has the same interface. Plain
+// JavaScript so that the worker starts without a TypeScript loader. Types: ort-core.d.mts.
 import ort from 'onnxruntime-node';
-
-const INSTALL_HINT = {
-  cuda:
-    "onnxruntime-node was installed without its CUDA libraries (the project's .npmrc sets onnxruntime-node-install=skip). " +
-    'Reinstall them with `npm install onnxruntime-node --onnxruntime-node-install=cuda12` on a machine with CUDA 12 and cuDNN 9, or choose provider "cpu".',
-  webgpu:
-    'The WebGPU provider needs a Vulkan (Linux), Metal (macOS) or D3D12 (Windows) driver; on Linux install one (e.g. mesa-vulkan-drivers) or choose provider "cpu".',
-};
 
 const fmt = (dtype, shape) => `${dtype}[${shape.join(', ')}]`;
 
@@ -33,9 +26,7 @@ function checkFeed(meta, t, named, got) {
 /** A tensor store plus sessions: the state travels between runs inside this thread only. */
 export function createCore(opts) {
   const provider = opts.provider ?? 'cpu';
-  if (!['cpu', 'cuda', 'webgpu'].includes(provider)) {
-    throw new Error(`runner: provider must be "cpu", "cuda" or "webgpu", got ${JSON.stringify(provider)}`);
-  }
+  if (provider !== 'cpu') throw new Error(`ort-core serves the cpu provider only, got ${JSON.stringify(provider)} (use createDeviceCore)`);
   const state = new Map();
   const sessions = new Map();
   let nextId = 1;
@@ -59,9 +50,7 @@ export function createCore(opts) {
       try {
         session = await ort.InferenceSession.create(model, options);
       } catch (e) {
-        const hint = INSTALL_HINT[provider];
-        const msg = e instanceof Error ? e.message : String(e);
-        throw new Error(hint ? `execution provider "${provider}" could not start: ${msg}\n${hint}` : `onnxruntime could not load the model: ${msg}`);
+        throw new Error(`onnxruntime could not load the model: ${e instanceof Error ? e.message : String(e)}`);
       }
       const id = nextId++;
       sessions.set(id, { session, carry });

@@ -4,12 +4,16 @@
  * into the state after each run (params and optimizer slots of a training step, a KV cache), so those
  * tensors never cross the thread boundary between runs.
  *
+ * The CPU provider runs on ort-core.mjs; GPU providers on device/device-core.mjs (same interface, state kept
+ * on the device where the provider allows).
+ *
  * `thread: 'worker'` (default) runs onnxruntime in a worker thread, since `run()` blocks its thread;
  * `thread: 'inline'` runs it in the calling thread (lowest latency for small decode steps). Both give the
  * same {@link Runner} interface.
  */
 import { Worker } from 'node:worker_threads';
 import type { HostTensor } from './dtype.ts';
+import { createDeviceCore } from './device/device-core.mjs';
 import { type Core, createCore } from './ort-core.mjs';
 
 export type Provider = 'cpu' | 'cuda' | 'webgpu';
@@ -41,6 +45,7 @@ export interface Runner {
 }
 
 const KEYS = new Set(['provider', 'threads', 'thread']);
+const PROVIDERS: Provider[] = ['cpu', 'cuda', 'webgpu'];
 
 export async function openRunner(opts: RunnerOptions = {}): Promise<Runner> {
   for (const k of Object.keys(opts)) {
@@ -49,8 +54,13 @@ export async function openRunner(opts: RunnerOptions = {}): Promise<Runner> {
   if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads < 1)) {
     throw new Error(`openRunner: threads must be an integer >= 1, got ${opts.threads}`);
   }
-  const coreOpts = { provider: opts.provider ?? 'cpu', threads: opts.threads };
-  const call = opts.thread === 'inline' ? inlineCaller(createCore(coreOpts)) : await workerCaller(coreOpts);
+  const provider = opts.provider ?? 'cpu';
+  if (!PROVIDERS.includes(provider)) throw new Error(`openRunner: provider must be one of ${PROVIDERS.join(', ')}, got ${JSON.stringify(provider)}`);
+  const coreOpts = { provider, threads: opts.threads };
+  const call =
+    opts.thread === 'inline'
+      ? inlineCaller(provider === 'cpu' ? createCore(coreOpts) : (createDeviceCore(coreOpts) as unknown as Core))
+      : await workerCaller(coreOpts);
   return {
     async open(model, carry = {}) {
       const s = await call('open', model, carry);

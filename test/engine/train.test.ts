@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adamw, buildTrainStep, openRunner, openTrainer, type Runner } from '../../src/engine/index.ts';
+import { adamw, buildTrainStep, hostTensor, openRunner, openTrainer, type Runner } from '../../src/engine/index.ts';
+import { lmGraph } from './models.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { mlp, sameBits, scalar, signBatch, stack } from './helpers.ts';
 
@@ -50,6 +51,29 @@ describe('training step', () => {
       const sa = await single.state(), sb = await looped.state();
       for (const k of Object.keys(sa)) expect(sameBits(sa[k], sb[k]), k).toBe(true);
       expect(scalar(sb.step)).toBe(5);
+    } finally {
+      await r2.close();
+    }
+  });
+
+  it('K-step equals K single steps bit for bit for a transformer LM too (LayerNorm, attention, embeddings)', async () => {
+    const cfg = { vocab: 11, dim: 16, heads: 2, layers: 2, ffn: 32, maxSeq: 6 };
+    const rng = new Rng('k-lm');
+    const tok = () => hostTensor('int64', [3, 6], Array.from({ length: 18 }, () => rng.int(11)));
+    const batches = Array.from({ length: 4 }, () => ({ ids: tok(), targets: tok() }));
+    const lrs = [3e-3, 2e-3, 1e-3, 5e-4];
+    const a = lmGraph(cfg, 4), b = lmGraph(cfg, 4);
+    const r2 = await openRunner({ threads: 1 });
+    try {
+      const single = await openTrainer(runner, buildTrainStep(a.g, { loss: a.loss, optimizer: adamw(), clipNorm: 1 }));
+      const looped = await openTrainer(r2, buildTrainStep(b.g, { loss: b.loss, optimizer: adamw(), clipNorm: 1 }));
+      const losses: number[] = [];
+      for (let i = 0; i < 4; i++) losses.push(scalar((await single.step(batches[i], lrs[i])).loss));
+      const m = await looped.steps(stack(batches), lrs);
+      expect(Array.from(m.loss.data as Float32Array)).toEqual(losses);
+      const sa = await single.state(), sb = await looped.state();
+      for (const k of Object.keys(sa)) expect(sameBits(sa[k], sb[k]), k).toBe(true);
+      await single.close();
     } finally {
       await r2.close();
     }
