@@ -19,7 +19,6 @@ function start(): Slot[] {
   for (let i = 0; i < SIZE; i++) {
     const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url));
     const slot: Slot = { worker, busy: 0 };
-    worker.unref();
     worker.on('message', (msg: { id: number; result?: unknown; error?: string }) => {
       const p = pending.get(msg.id);
       if (!p) return;
@@ -31,6 +30,8 @@ function start(): Slot[] {
     worker.on('error', (e) => {
       for (const [id, p] of pending) if (p.slot === slot) { pending.delete(id); p.reject(e); }
     });
+    // After the listeners: adding a 'message' listener refs the worker's port again.
+    worker.unref();
     made.push(slot);
   }
   return made;
