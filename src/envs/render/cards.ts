@@ -51,12 +51,15 @@ function drawFace(w: number, h: number, card: Card): Canvas {
   const small = Math.max(1, Math.floor(w / 30));
   drawText(c, label, 2 + small, 2 + small, small, color, true);
   drawSuit(c, card.suit, 2 + small, 4 + small * 9, small, color);
-  const big = Math.max(1, Math.min(Math.floor((h * 0.36) / 7), Math.floor((w * 0.62) / (6 * label.length - 1))));
-  const bx = Math.floor((w - textWidth(label, big)) / 2) + (label.length > 1 ? 0 : Math.floor(small));
-  const by = Math.floor(h * 0.26);
-  drawText(c, label, bx, by, big, color, true);
+  // the large rank and suit sit below the corner block, centred in what is left of the card
+  const top = 6 + small * 16;
+  const room = h - top - 4;
+  const big = Math.max(1, Math.min(Math.floor(room / (7 + 7 * 0.8 + 0.5)), Math.floor((w * 0.62) / (6 * label.length - 1))));
   const suitScale = Math.max(1, Math.floor(big * 0.8));
-  drawSuit(c, card.suit, Math.floor((w - 7 * suitScale) / 2), by + 7 * big + Math.max(2, big), suitScale, color);
+  const block = 7 * big + Math.max(2, big >> 1) + 7 * suitScale;
+  const by = top + Math.floor((room - block) / 2);
+  drawText(c, label, Math.floor((w - textWidth(label, big)) / 2), by, big, color, true);
+  drawSuit(c, card.suit, Math.floor((w - 7 * suitScale) / 2), by + 7 * big + Math.max(2, big >> 1), suitScale, color);
   return c;
 }
 
