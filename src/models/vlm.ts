@@ -186,8 +186,8 @@ export interface BackboneOut {
 
 /**
  * The transformer over [patches?, ...segments]. Without `past`, `image` [B, 3, S, S] gives the patch tokens.
- * With `past` (decode), there is no image; `past.keyMask` [B, L_past] bool marks the past columns that
- * hold real tokens. Attention is causal over columns; pads are masked keys.
+ * With `past` (decode), there is no image and one segment of one token; `past.keyMask` [B, L_past] bool
+ * marks the past columns that hold real tokens. Attention is causal over columns; pads are masked keys.
  *
  * Attention is written out here (not the engine's `attention`) because its causal mask needs the total
  * length as one dim, and the length of [patches, context, stream] is a sum of run-time dims.
@@ -204,24 +204,32 @@ export function backbone(p: VlmParams, segs: Segment[], image: T | null, past?: 
     keyMask.push(expand(g.constant(hostTensor('bool', [1, P], new Array(P).fill(1))), ['batch', P]));
   }
   const padId = g.constant(hostTensor('int64', [], [p.tok.special.pad]));
-  // column index of every new column, [L_new] int64: segments follow the past (or the patches) in order
-  const i64 = (v: number) => g.constant(hostTensor('int64', [], [v]));
-  const cols: T[] = image ? [arange(g, P)] : [];
-  let next = past ? dimOf(g, past.keyMask.shape[1]) : i64(image ? P : 0);
   for (const s of segs) {
     parts.push(add(embedding(p.t.tok_emb, s.tokens), embedding(p.t.pos_emb, s.positions)));
     keyMask.push(not(equal(s.tokens, padId)));
-    const len = s.tokens.shape[1];
-    cols.push(arange(g, len, next));
-    next = add(next, typeof len === 'number' ? i64(len) : dimOf(g, len));
   }
   let x = parts.length === 1 ? parts[0] : concat(parts, 1);
-  const qCols = cols.length === 1 ? cols[0] : concat(cols, 0);
-  const kCols = past ? concat([arange(g, past.keyMask.shape[1]), qCols], 0) : qCols;
   const keys = keyMask.length === 1 ? keyMask[0] : concat(keyMask, 1); // [B, L_all]
-  // key j visible to query i iff col(j) ≤ col(i) and j holds a real token: additive bias [B, 1, L_new, L_all]
-  const allowed = and(unsqueeze(lessOrEqual(unsqueeze(kCols, [0]), unsqueeze(qCols, [1])), [0]), unsqueeze(keys, [1]));
-  const bias = unsqueeze(where(allowed, g.scalar(0), g.scalar(-1e9)), [1]);
+  let allowed: T; // [B, L_new | 1, L_all]
+  if (past) {
+    // one new column, after every past column: only pad keys are hidden
+    if (segs.length !== 1 || segs[0].tokens.shape[1] !== 1) throw new Error('backbone: a decode step takes one segment of one token');
+    allowed = unsqueeze(keys, [1]);
+  } else {
+    // column index of every column, [L] int64: patches, then the segments in order
+    const i64 = (v: number) => g.constant(hostTensor('int64', [], [v]));
+    const cols: T[] = image ? [arange(g, P)] : [];
+    let next = i64(image ? P : 0);
+    for (const s of segs) {
+      const len = s.tokens.shape[1];
+      cols.push(arange(g, len, next));
+      next = add(next, typeof len === 'number' ? i64(len) : dimOf(g, len));
+    }
+    const col = cols.length === 1 ? cols[0] : concat(cols, 0);
+    // key j visible to query i iff j ≤ i and j holds a real token
+    allowed = and(unsqueeze(lessOrEqual(unsqueeze(col, [0]), unsqueeze(col, [1])), [0]), unsqueeze(keys, [1]));
+  }
+  const bias = unsqueeze(where(allowed, g.scalar(0), g.scalar(-1e9)), [1]); // additive, [B, 1, L_new, L_all]
 
   const heads = (t: T) => transpose(reshape(t, ['batch', -1, H, dh]), [0, 2, 1, 3]); // [B, H, L, dh]
   const present: KvCache = { k: [], v: [] };
