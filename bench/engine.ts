@@ -12,9 +12,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import os from 'node:os';
-import { type Graph, type HostTensor, type Tensor, adamw, buildTrainStep, hostTensor, openRunner, openTrainer } from '../src/engine/index.ts';
+import { type Graph, type HostTensor, type Runner, type Tensor, adamw, buildTrainStep, hostTensor, openRunner, openTrainer } from '../src/engine/index.ts';
 import { Rng } from '../src/util/rng.ts';
-import { lmGraph, mlpGraph } from '../test/engine/models.ts';
+import { layerNormStack, lmGraph, mlpGraph } from '../test/engine/models.ts';
 import { type BenchArgs, figure, median, timeRuns } from './report.ts';
 
 interface Case {
@@ -154,10 +154,44 @@ export async function run(args: BenchArgs): Promise<void> {
       figure({ bench: 'engine', figure: 'peak_rss_mb', model: c.model, impl: `torch ${torch.version}`, value: round(refPeak), unit: 'MB' });
       figure({ bench: 'engine', figure: 'ratio', model: c.model, threads, value: round(ms / t), unit: 'o2o/torch' });
     }
+    await layerNormFigure(runner, args.quick, runs, threads);
   } finally {
     await runner.close();
     torch.stop?.();
   }
+}
+
+/**
+ * Why LayerNorm's forward is the fused opset-17 LayerNormalization (its backward is built from primitives):
+ * a training step of 8 LayerNorms on [2048, 256], fused vs all-primitive forward, alternating.
+ */
+async function layerNormFigure(runner: Runner, quick: boolean, runs: number, threads: number): Promise<void> {
+  const [rows, dim] = quick ? [64, 32] : [2048, 256];
+  const x = hostTensor('float32', [rows, dim]);
+  (x.data as Float32Array).forEach((_, i, a) => (a[i] = Math.sin(i)));
+  const ms: Record<string, number[]> = { fused: [], primitive: [] };
+  // the two models use the same state names, so the second gets a runner of its own
+  const other = await openRunner({ threads });
+  const trainers = [];
+  for (const kind of ['fused', 'primitive'] as const) {
+    const m = layerNormStack(rows, dim, 8, kind === 'fused');
+    const tr = await openTrainer(kind === 'fused' ? runner : other, buildTrainStep(m.g, { loss: m.loss, optimizer: adamw() }));
+    await tr.step({ x }, 1e-4);
+    trainers.push({ kind, tr });
+  }
+  for (let i = 0; i < runs; i++) {
+    for (const { kind, tr } of trainers) {
+      const t0 = performance.now();
+      await tr.step({ x }, 1e-4);
+      ms[kind].push(performance.now() - t0);
+    }
+  }
+  for (const { tr } of trainers) await tr.close();
+  await other.close();
+  const [f, p] = [median(ms.fused), median(ms.primitive)];
+  console.log(`  layernorm x8 [${rows}, ${dim}] train step: fused forward ${f.toFixed(2)} ms, primitive forward ${p.toFixed(2)} ms`);
+  figure({ bench: 'engine', figure: 'train_step_ms', model: 'layernorm8', impl: 'fused', threads, value: round(f), unit: 'ms' });
+  figure({ bench: 'engine', figure: 'train_step_ms', model: 'layernorm8', impl: 'primitive', threads, value: round(p), unit: 'ms' });
 }
 
 function prepare(c: Case): { model: { g: Graph; loss: Tensor }; batch: Record<string, HostTensor> } {

@@ -17,7 +17,7 @@
  * Ops are functions of tensors (numbers are lifted to scalars): add sub mul div pow neg sqrt exp log tanh
  * sigmoid relu gelu erf abs clip minimum maximum where cast stopGradient | matmul gemm linear | sum mean max
  * (axes, keepdims) sumAll meanAll softmax logSoftmax layerNorm | reshape transpose concat slice squeeze
- * unsqueeze gather gatherElements gatherND expand embedding | attention (causal, keyMask) causalAllowed
+ * unsqueeze splitLike gather gatherElements gatherND expand embedding | attention (causal, keyMask) causalAllowed
  * crossEntropy tokenLogProbs | arange dimOf shapeOf, comparisons (equal less greater ...), and/or/not.
  * Shapes are checked as you build; errors name the op and the shapes.
  *
@@ -67,7 +67,7 @@ export { matmul, gemm } from './ops/matmul.ts';
 export { sum, mean, max, sumAll, meanAll, softmax, logSoftmax, layerNorm, count } from './ops/reduce.ts';
 export {
   reshape, reshapeLike, transpose, concat, slice, unsqueeze, squeeze, gather, gatherElements, gatherND,
-  scatterNDAdd, scatterElementsAdd, zerosLike, shapeOf, arange, dimOf,
+  splitLike, scatterNDAdd, scatterElementsAdd, zerosLike, shapeOf, arange, dimOf,
 } from './ops/shape.ts';
 export * from './ops/nn.ts';
 export { gradients } from './autodiff.ts';

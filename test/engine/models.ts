@@ -4,7 +4,7 @@
  */
 import {
   Graph, type HostTensor, type Tensor, add, attention, crossEntropy, embedding, gather, gelu, init, layerNorm, linear,
-  arange, concat, dimOf, relu, reshape, transpose,
+  arange, concat, dimOf, div, mean, mul, relu, reshape, sqrt, sub, sumAll, transpose,
 } from '../../src/engine/index.ts';
 import { Rng } from '../../src/util/rng.ts';
 
@@ -84,4 +84,21 @@ export function mlpGraph(sizes: number[], seed: number): { g: Graph; loss: Tenso
     if (i + 2 < sizes.length) h = relu(h);
   }
   return { g, loss: crossEntropy(h, y), logits: h };
+}
+
+/** LayerNorm over the last axis from primitives (the bench's comparison for the fused LayerNormalization). */
+export function layerNormPrimitive(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
+  const c = sub(x, mean(x, [-1], true));
+  return add(mul(div(c, sqrt(add(mean(mul(c, c), [-1], true), eps))), gamma), beta);
+}
+
+/** n LayerNorms in a row on x [rows, dim], loss = sum(y^2): the bench's LayerNorm comparison. */
+export function layerNormStack(rows: number, dim: number, n: number, fused: boolean): { g: Graph; loss: Tensor } {
+  const g = new Graph();
+  let h = g.input('x', 'float32', [rows, dim]);
+  for (let i = 0; i < n; i++) {
+    const gm = g.param(`g${i}`, init.ones([dim])), bt = g.param(`b${i}`, init.zeros([dim]));
+    h = fused ? layerNorm(h, gm, bt) : layerNormPrimitive(h, gm, bt);
+  }
+  return { g, loss: sumAll(mul(h, h)) };
 }
