@@ -9,26 +9,12 @@ import { FORMATS } from '../ingest/types.ts';
 import { OFFLINE_METHODS, ONLINE_METHODS } from './algos.ts';
 import { TASKS } from '../envs/registry.ts';
 import { vlmConfig } from '../models/vlm.ts';
-import { bool, ConfigError, describe, int, keyed, list, num, obj, oneOf, parse, settings, str, type Infer } from './schema.ts';
+import { ConfigError, describe, int, keyed, list, num, obj, oneOf, parse, settings, str, type Infer } from './schema.ts';
 
 const TASK_NAMES = TASKS.map((t) => t.name);
 
-const envs = obj({
-  help: 'where the agent acts: a local gym_cards task, or a remote env server speaking the remote-env protocol',
-  fields: {
-    task: oneOf({ help: 'gym_cards task (for a remote env: the task the server runs)', values: TASK_NAMES }),
-    count: int({ help: 'environments stepped side by side', default: 8, min: 1 }),
-    remote: obj({
-      help: 'a remote env server (leave out for a local env)',
-      optional: true,
-      fields: {
-        url: str({ help: 'base URL of the server, e.g. http://127.0.0.1:8765' }),
-        tokenEnv: str({ help: 'name of the environment variable holding the bearer token (the token itself never goes in a config)', optional: true }),
-        concurrency: int({ help: 'most env requests in flight at once', default: 8, min: 1 }),
-      },
-    }),
-  },
-});
+const task = oneOf({ help: 'gym_cards task (for a remote env: the task the server runs)', values: TASK_NAMES });
+const count = int({ help: 'environments stepped side by side', default: 8, min: 1 });
 
 export const PIPELINE_SCHEMA = obj({
   help: 'a pipeline: ingest → offline → online → eval',
@@ -98,7 +84,22 @@ export const PIPELINE_SCHEMA = obj({
           fields: {
             algo: oneOf({ help: 'online method', values: Object.keys(ONLINE_METHODS), default: 'ppo' }),
             envSteps: int({ help: 'env steps to collect', default: 5000, min: 1 }),
-            envs,
+            envs: obj({
+              help: 'where the agent acts: local gym_cards envs, or a remote env server (docs/remote-env.md)',
+              fields: {
+                task,
+                count,
+                remote: obj({
+                  help: 'a remote env server (leave out for local envs)',
+                  optional: true,
+                  fields: {
+                    url: str({ help: 'base URL of the server, e.g. http://127.0.0.1:8765' }),
+                    tokenEnv: str({ help: 'name of the environment variable holding the bearer token (the token itself never goes in a config)', optional: true }),
+                    concurrency: int({ help: 'most env requests in flight at once', default: 8, min: 1 }),
+                  },
+                }),
+              },
+            }),
             settings: keyed({ help: 'settings of the chosen method', by: 'algo', choices: ONLINE_METHODS }),
           },
         }),
@@ -107,8 +108,8 @@ export const PIPELINE_SCHEMA = obj({
           optional: true,
           fields: {
             episodes: int({ help: 'episodes to evaluate', default: 200, min: 1 }),
-            greedy: bool({ help: 'act greedily (else sample at the policy temperature)', default: true }),
-            envs,
+            temperature: num({ help: 'sampling temperature of the policy', default: 1, min: 0.01 }),
+            envs: obj({ help: 'local gym_cards envs', fields: { task, count } }),
           },
         }),
       },

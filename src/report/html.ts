@@ -56,7 +56,7 @@ const GROUPS: { title: string; test: RegExp; yRange?: [number, number] }[] = [
   { title: 'throughput', test: /per_?s(ec)?$/i },
 ];
 /** The x axis of a stage's curves: env steps when the stage counts them, else update steps. */
-const X_KEYS = ['envSteps', 'step'];
+const X_KEYS = ['env_steps', 'step'];
 
 export function stageCharts(stage: string, rows: MetricRow[]): string[] {
   const xKey = X_KEYS.find((k) => rows.some((r) => typeof r[k] === 'number'));
@@ -73,10 +73,10 @@ export function stageCharts(stage: string, rows: MetricRow[]): string[] {
     const ks = keys.filter((k) => !used.has(k) && g.test.test(k));
     if (!ks.length) continue;
     ks.forEach((k) => used.add(k));
-    charts.push(lineChart({ title: `${stage}: ${g.title}`, xLabel: xKey === 'envSteps' ? 'env steps' : 'update step', yLabel: g.title, series: ks.map(series), yRange: g.yRange }));
+    charts.push(lineChart({ title: `${stage}: ${g.title}`, xLabel: xKey === 'env_steps' ? 'env steps' : 'update step', yLabel: g.title, series: ks.map(series), yRange: g.yRange }));
   }
   for (const k of keys.filter((x) => !used.has(x))) {
-    charts.push(lineChart({ title: `${stage}: ${k}`, xLabel: xKey === 'envSteps' ? 'env steps' : 'update step', yLabel: k, series: [series(k)] }));
+    charts.push(lineChart({ title: `${stage}: ${k}`, xLabel: xKey === 'env_steps' ? 'env steps' : 'update step', yLabel: k, series: [series(k)] }));
   }
   return charts;
 }

@@ -18,12 +18,12 @@ function makeRun(): string {
   const rng = new Rng(1);
   for (const s of ['offline', 'online', 'eval']) mkdirSync(path.join(dir, s), { recursive: true });
   for (let step = 100; step <= 1000; step += 100) {
-    appendFileSync(path.join(dir, 'offline', 'metrics.jsonl'), `${JSON.stringify({ step, loss: 2 / Math.sqrt(step) + 0.05 * rng.float(), criticLoss: 1 / step, keptFraction: 0.4 + 0.01 * rng.float(), stepsPerSec: 30 + rng.float() })}\n`);
+    appendFileSync(path.join(dir, 'offline', 'metrics.jsonl'), `${JSON.stringify({ step, loss: 2 / Math.sqrt(step) + 0.05 * rng.float(), critic: 1 / step, kept: 0.4 + 0.01 * rng.float(), steps_per_s: 30 + rng.float() })}\n`);
   }
   for (let u = 1; u <= 8; u++) {
-    appendFileSync(path.join(dir, 'online', 'metrics.jsonl'), `${JSON.stringify({ step: u, envSteps: 128 * u, success: Math.min(1, 0.3 + 0.08 * u), meanReturn: -1 + 0.2 * u, pgLoss: 0.1 * rng.float() - 0.05, valueLoss: 0.5 / u, envStepsPerSec: 20 + rng.float() })}\n`);
+    appendFileSync(path.join(dir, 'online', 'metrics.jsonl'), `${JSON.stringify({ step: u, env_steps: 128 * u, success: Math.min(1, 0.3 + 0.08 * u), mean_return: -1 + 0.2 * u, pg_loss: 0.1 * rng.float() - 0.05, value_loss: 0.5 / u, env_steps_per_s: 20 + rng.float() })}\n`);
   }
-  appendFileSync(path.join(dir, 'online', 'metrics.jsonl'), '{"step": 9, "envSt'); // a torn last line (killed mid-write)
+  appendFileSync(path.join(dir, 'online', 'metrics.jsonl'), '{"step": 9, "env_st'); // a torn last line (killed mid-write)
   const eps = Array.from({ length: 200 }, () => ({ return: rng.float() < 0.85 ? 1 : -2, length: 3, invalidSteps: rng.float() < 0.05 ? 1 : 0 }));
   writeFileSync(path.join(dir, 'eval', 'result.json'), JSON.stringify(summarizeEpisodes(eps)));
   const done = (seconds: number, summary: Record<string, number>) => ({ status: 'done' as const, attempts: 1, seconds, result: { summary } });
@@ -79,12 +79,12 @@ describe('report', () => {
     expect(success.legend).toEqual(['success']);
     expect(success.series).toEqual([{ name: 'success', points: 8, length: expect.any(Number) }]);
     expect(success.series[0].length).toBeGreaterThan(100);
-    expect(byTitle['online: losses'].legend).toEqual(['pgLoss', 'valueLoss']);
-    expect(byTitle['offline: losses'].legend).toEqual(['loss', 'criticLoss']);
+    expect(byTitle['online: losses'].legend).toEqual(['pg_loss', 'value_loss']);
+    expect(byTitle['offline: losses'].legend).toEqual(['loss', 'critic']);
     expect(byTitle['offline: losses'].series.every((s) => s.points === 10 && s.length > 50)).toBe(true);
     expect(byTitle['online: return'].series[0].points).toBe(8);
-    expect(byTitle['online: throughput'].legend).toEqual(['envStepsPerSec']);
-    expect(byTitle['offline: keptFraction'].series[0].points).toBe(10);
+    expect(byTitle['online: throughput'].legend).toEqual(['env_steps_per_s']);
+    expect(byTitle['offline: kept'].series[0].points).toBe(10);
     const ev = byTitle['eval: success rate (95% CI)'];
     expect(ev.bars.map((b) => b.label)).toEqual(['success', 'invalid action']);
     expect(ev.bars[0].height).toBeGreaterThan(50);

@@ -5,9 +5,13 @@
 import type { StageName } from '../config.ts';
 import type { Stage } from '../stage.ts';
 import { ingestStage } from './ingest.ts';
+import { evalStage } from './eval.ts';
 import { offlineStage } from './offline.ts';
+import { onlineStage } from './online.ts';
 
-export const STAGES: Partial<Record<StageName, Stage>> = {
+export const STAGES: Record<StageName, Stage> = {
   ingest: ingestStage,
   offline: offlineStage,
+  online: onlineStage,
+  eval: evalStage,
 };
