@@ -18,16 +18,8 @@ export interface WireObservation {
   fields: Record<string, string>;
 }
 
-export interface WireStep {
-  observation: WireObservation;
-  reward: number;
-  terminated: boolean;
-  truncated: boolean;
-  actionText: string;
-  actionId: number;
-  actionValid: boolean;
-  info: Record<string, unknown>;
-}
+/** A step result on the wire: `observation` (a WireObservation) in place of `obs`. */
+export type WireStep = Omit<EnvStepResult, 'obs'> & { observation: WireObservation };
 
 export interface WireError { error: { status: number; code: string; message: string } }
 

@@ -4,7 +4,7 @@
  * when v1 is 2, 3, 4 or 6, else 12 - v1; the two cards swap places with probability 0.5.
  */
 import { Canvas, hex } from '../render/canvas.ts';
-import { cardImage, rankLabel, SUITS, type Card } from '../render/cards.ts';
+import { cardImage, SUITS, type Card } from '../render/cards.ts';
 import { drawText } from '../render/font.ts';
 import type { Rng } from '../../util/rng.ts';
 import type { Game, TaskDef } from '../types.ts';
@@ -35,14 +35,6 @@ export class EZPoints extends PointsState implements Game {
     // DejaVuSans 20 at (10, 258): cap height ~15 px -> 5x7 cells of 2 px
     drawText(c, `Formula: ${this.formula.join(' ')}`, 10, 258 + 4, 2, [255, 255, 255]);
     return c;
-  }
-
-  promptFields(): Record<string, string> {
-    return { formula: this.formulaText() };
-  }
-
-  readout(): Record<string, string> {
-    return { cards: `[${this.cards.map((c) => rankLabel(c.rank)).join(', ')}]`, 'current formula': this.formulaText() };
   }
 }
 

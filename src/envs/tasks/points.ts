@@ -11,7 +11,7 @@
  */
 import type { Rng } from '../../util/rng.ts';
 import { evaluateFormula } from '../formula.ts';
-import type { Card } from '../render/cards.ts';
+import { rankLabel, type Card } from '../render/cards.ts';
 
 export const WIN_REWARD = 10;
 
@@ -72,5 +72,13 @@ export class PointsState {
   /** The formula as the prompt states it: the entries joined as they are evaluated. */
   formulaText(): string {
     return this.formula.join('');
+  }
+
+  promptFields(): Record<string, string> {
+    return { formula: this.formulaText() };
+  }
+
+  readout(): Record<string, string> {
+    return { cards: `[${this.cards.map((c) => rankLabel(c.rank)).join(', ')}]`, 'current formula': this.formulaText() };
   }
 }

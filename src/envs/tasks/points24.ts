@@ -3,7 +3,7 @@
  * combine into 24 with + - * / and parentheses, using every card; a formula of at most 21 entries.
  */
 import { Canvas } from '../render/canvas.ts';
-import { cardImage, rankLabel, SUITS, type Card } from '../render/cards.ts';
+import { cardImage, SUITS, type Card } from '../render/cards.ts';
 import { drawText } from '../render/font.ts';
 import type { Rng } from '../../util/rng.ts';
 import type { Game, TaskDef } from '../types.ts';
@@ -29,14 +29,6 @@ export class Points24 extends PointsState implements Game {
     drawText(c, 'Formula:', 10, 210 + 3, 2, [255, 255, 255]);
     drawText(c, this.formula.join(' '), 10, 240 + 3, 2, [255, 255, 255]);
     return c;
-  }
-
-  promptFields(): Record<string, string> {
-    return { formula: this.formulaText() };
-  }
-
-  readout(): Record<string, string> {
-    return { cards: `[${this.cards.map((c) => rankLabel(c.rank)).join(', ')}]`, 'current formula': this.formulaText() };
   }
 }
 
