@@ -1,7 +1,11 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Runner, openRunner } from '../../src/engine/index.ts';
 import { openGenerator, type Generated } from '../../src/models/generate.ts';
+import { loadHfTokenizer } from '../../src/models/hf-tokenizer.ts';
 import { actionStart } from '../../src/models/split.ts';
+import { createVlm } from '../../src/models/vlm.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { OBS, teacherForcedEval, tinyVlm } from './helpers.ts';
 
@@ -74,6 +78,25 @@ describe('generation with a KV cache', () => {
       const alone = await gen.generate([obs[0]], 5, { temperature: T });
       expect(Array.from(alone[0].tokens)).toEqual(Array.from(batch[0].tokens));
       alone[0].logprobs.forEach((lp, i) => expect(Math.abs(lp - batch[0].logprobs[i])).toBeLessThan(1e-5));
+    } finally {
+      await gen.close();
+    }
+  });
+
+  it('works the same with a Hugging Face tokenizer (its own vocabulary size and special ids)', async () => {
+    const tok = loadHfTokenizer(path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'tiny-bpe'));
+    const base = tinyVlm({}, false);
+    const m = createVlm(base.cfg, tok);
+    expect(m.weights['lm_head.w'].shape).toEqual([base.cfg.dModel, tok.vocabSize]);
+    const obs = OBS(new Rng(5));
+    const gen = await openGenerator(m, runner);
+    try {
+      const gens = await gen.generate(obs, 11, { temperature: T });
+      for (const g of gens) {
+        expect(g.text).toBe(tok.decode(g.tokens));
+        for (const t of g.tokens) expect(t).toBeLessThan(tok.vocabSize);
+      }
+      await checkAgainstTeacherForced(m, gens, obs);
     } finally {
       await gen.close();
     }
