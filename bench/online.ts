@@ -1,0 +1,80 @@
+/**
+ * `npm run bench -- online [--quick] [--from POLICY] [--tasks numberline,ezpoints,blackjack] [--seeds N]
+ *  [--env-steps N] [--offline-steps N]`: PPO vs CoSo from the same starting policy, the same env-step budget
+ * and seeds. Without --from, the starting policy is trained here by SFT on expert episodes of each task.
+ * Per run it prints the learning curve (success over the last 200 episodes vs env steps) and reports the
+ * final success, wall time and env steps/s; per task, CoSo's wall time over PPO's.
+ * --quick: a tiny fresh model and a few dozen env steps (seconds; a test runs it).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { generateToTable } from '../src/envs/generate.ts';
+import { createVlm, vlmConfig } from '../src/models/vlm.ts';
+import { openTable } from '../src/store/index.ts';
+import { makeTokenizer, savePolicy } from '../src/rollout/policy-file.ts';
+import { RunFolder } from '../src/rollout/run-folder.ts';
+import { trainOffline } from '../src/rollout/train-offline.ts';
+import { trainOnline } from '../src/rollout/train-online.ts';
+import { OFFLINE_BENCH_MODEL } from './offline.ts';
+import { figure, type BenchArgs } from './report.ts';
+
+const QUICK_MODEL = { imageSize: 16, patchSize: 8, dModel: 32, layers: 1, heads: 2, ffn: 64, headHidden: 32, maxPromptTokens: 8, maxNewTokens: 32 };
+
+function opt(argv: string[], name: string): string | undefined {
+  const i = argv.indexOf(`--${name}`);
+  return i < 0 ? undefined : argv[i + 1];
+}
+function num(argv: string[], name: string, fallback: number): number {
+  const v = opt(argv, name);
+  if (v === undefined) return fallback;
+  if (!Number.isFinite(Number(v))) throw new Error(`bench online: --${name} expects a number, got ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
+export async function run(args: BenchArgs): Promise<void> {
+  const q = args.quick;
+  const tasks = (opt(args.argv, 'tasks') ?? 'numberline').split(',');
+  const seeds = num(args.argv, 'seeds', q ? 1 : 3);
+  const envSteps = num(args.argv, 'env-steps', q ? 24 : 5000);
+  const offlineSteps = num(args.argv, 'offline-steps', 300);
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'o2o-bench-online-'));
+  try {
+    for (const task of tasks) {
+      let from = opt(args.argv, 'from');
+      if (!from && q) {
+        from = path.join(root, 'fresh.safetensors');
+        savePolicy(from, createVlm(vlmConfig(QUICK_MODEL), makeTokenizer('byte')), 0);
+      } else if (!from) {
+        const table = await openTable(root, `${task}-expert`, { create: true });
+        await generateToTable(table, { task, policy: 'expert', episodes: 200, seed: 0, noise: 0, batch: 500, quiet: true });
+        from = (await trainOffline({
+          storeRoot: root, dataset: `${task}-expert`, algo: 'sft', settings: { batchSize: 16, lr: 1e-3 }, model: OFFLINE_BENCH_MODEL,
+          steps: offlineSteps, out: path.join(root, `${task}-sft`), seed: 0, checkpointEvery: offlineSteps, logEvery: 50, threads: 2,
+        })).policyFile;
+      }
+      const wall: Record<string, number[]> = {};
+      for (const algo of ['ppo', 'coso'] as const) {
+        for (let seed = 0; seed < seeds; seed++) {
+          const out = path.join(root, `${task}-${algo}-${seed}`);
+          const settings = q ? { stepsPerUpdate: 8, minibatchSize: 8, epochs: 1, ...(algo === 'coso' ? { scmPretrainSteps: 2 } : {}) } : { stepsPerUpdate: 128, minibatchSize: 16 };
+          const t0 = performance.now();
+          const r = await trainOnline({
+            from, task, algo, settings, envSteps, envs: q ? 4 : 16, out, seed, storeRoot: root, dataset: `${task}-online`, threads: 2, quiet: q,
+          });
+          const secs = (performance.now() - t0) / 1000;
+          (wall[algo] ??= []).push(secs);
+          const curve = new RunFolder(out).readMetrics().map((m) => `${m.env_steps}:${(100 * m.success).toFixed(0)}%`).join(' ');
+          console.log(`${task} ${algo} seed ${seed}: success ${(100 * r.last.success).toFixed(1)}% after ${r.state.envSteps} env steps, ${secs.toFixed(0)} s; curve ${curve}`);
+          figure({ bench: 'online', figure: 'success', task, algo, seed, value: r.last.success, unit: 'fraction', env_steps: r.state.envSteps, window: 200 });
+          figure({ bench: 'online', figure: 'wall_s', task, algo, seed, value: secs, unit: 's', env_steps: r.state.envSteps });
+          figure({ bench: 'online', figure: 'env_steps_per_s', task, algo, seed, value: r.state.envSteps / secs, unit: 'steps/s' });
+        }
+      }
+      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      figure({ bench: 'online', figure: 'wall_ratio', task, value: mean(wall.coso) / mean(wall.ppo), unit: 'coso/ppo' });
+    }
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
