@@ -30,7 +30,7 @@ export async function run(args: BenchArgs): Promise<void> {
   const q = args.quick;
   const seeds = arg(args.argv, 'seeds', q ? 1 : 3);
   const steps = arg(args.argv, 'steps', q ? 2 : 600);
-  const episodes = arg(args.argv, 'episodes', q ? 4 : 1000);
+  const episodes = arg(args.argv, 'episodes', q ? 8 : 1000);
   const evalEpisodes = arg(args.argv, 'eval', q ? 2 : 1000);
   const noise = arg(args.argv, 'noise', 0.4);
   const model = q ? QUICK_MODEL : OFFLINE_BENCH_MODEL;
