@@ -116,3 +116,20 @@ os.makedirs(os.path.dirname(dest), exist_ok=True)
 with open(dest, "w") as f:
     json.dump(out, f)
 print(f"wrote {os.path.relpath(dest)} (torch {torch.__version__})")
+
+# A safetensors file written by the reference implementation (the `safetensors` package), which the
+# engine's reader must load exactly; the test also writes the same tensors and reads them back here.
+try:
+    from safetensors.torch import save_file
+except ImportError:
+    print("safetensors not installed: skipped test/engine/fixtures/reference.safetensors")
+else:
+    st = {
+        "w": torch.arange(6, dtype=torch.float32).reshape(2, 3) / 7,
+        "d": torch.tensor([1 / 3, -2.5], dtype=torch.float64),
+        "i": torch.tensor([[-1, 2**40]], dtype=torch.int64),
+        "b": torch.tensor([True, False, True]),
+    }
+    st_dest = os.path.join(os.path.dirname(dest), "reference.safetensors")
+    save_file(st, st_dest, metadata={"step": "7", "note": "reference"})
+    print(f"wrote {os.path.relpath(st_dest)}")
