@@ -75,7 +75,7 @@ export async function run(args: BenchArgs): Promise<void> {
   const runs = args.quick ? 1 : 3;
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'o2o-bench-'));
   try {
-    console.log(`store bench: ${total} steps (${IMAGE_BYTES} B images, ${TOKENS}-token lists), ${os.availableParallelism()} cores, root ${root}`);
+    console.log(`store bench: ${total} steps (${IMAGE_BYTES} B images, ${TOKENS}-token lists), ${os.availableParallelism()} cores, load average ${os.loadavg()[0].toFixed(1)}, root ${root}`);
     const table = await openTable(root, 'bench', { create: true });
     let bytes = 0;
     let peakRss = process.memoryUsage().rss;
@@ -179,6 +179,7 @@ export async function run(args: BenchArgs): Promise<void> {
       t = performance.now();
     }
     const mean = times.slice(1).reduce((a, b) => a + b, 0) / Math.max(1, times.length - 1);
+    console.log(`load average at the end: ${os.loadavg()[0].toFixed(1)} (figures are only comparable within one run when the machine is shared)`);
     console.log(`sampler: first minibatch ${times[0].toFixed(1)} ms, then mean ${mean.toFixed(1)} ms over ${times.length - 1}`);
     figure({ bench: 'store', figure: 'minibatch_256_images_ms', value: +mean.toFixed(2), unit: 'ms', batches: times.length - 1 });
   } finally {

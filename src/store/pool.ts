@@ -10,37 +10,37 @@ interface Slot { worker: Worker; busy: number }
 interface Pending { resolve(v: unknown): void; reject(e: Error): void; slot: Slot }
 
 const SIZE = Math.max(1, Math.min(4, os.availableParallelism()));
-let slots: Slot[] | null = null;
+const slots: Slot[] = [];
 const pending = new Map<number, Pending>();
 let nextId = 1;
 
-function start(): Slot[] {
-  const made: Slot[] = [];
-  for (let i = 0; i < SIZE; i++) {
-    const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url));
-    const slot: Slot = { worker, busy: 0 };
-    worker.on('message', (msg: { id: number; result?: unknown; error?: string }) => {
-      const p = pending.get(msg.id);
-      if (!p) return;
-      pending.delete(msg.id);
-      if (--slot.busy === 0) worker.unref();
-      if (msg.error !== undefined) p.reject(new Error(msg.error));
-      else p.resolve(msg.result);
-    });
-    worker.on('error', (e) => {
-      for (const [id, p] of pending) if (p.slot === slot) { pending.delete(id); p.reject(e); }
-    });
-    // After the listeners: adding a 'message' listener refs the worker's port again.
-    worker.unref();
-    made.push(slot);
-  }
-  return made;
+function startWorker(): Slot {
+  const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url));
+  const slot: Slot = { worker, busy: 0 };
+  worker.unref();
+  worker.on('message', (msg: { id: number; result?: unknown; error?: string }) => {
+    const p = pending.get(msg.id);
+    if (!p) return;
+    pending.delete(msg.id);
+    if (--slot.busy === 0) worker.unref();
+    if (msg.error !== undefined) p.reject(new Error(msg.error));
+    else p.resolve(msg.result);
+  });
+  worker.on('error', (e) => {
+    for (const [id, p] of pending) if (p.slot === slot) { pending.delete(id); p.reject(e); }
+    slots.splice(slots.indexOf(slot), 1);
+  });
+  slots.push(slot);
+  return slot;
 }
 
-/** Runs a task on the least busy worker. `transfer` lists buffers moved (not copied) to the worker. */
+/**
+ * Runs a task on an idle worker, starting another (up to one per core, at most 4) only when all are busy,
+ * so that a process making small appends starts one. `transfer` lists buffers moved to the worker.
+ */
 export function runInWorker<T>(task: WorkerTask, transfer: ArrayBuffer[] = []): Promise<T> {
-  slots ??= start();
-  const slot = slots.reduce((a, b) => (b.busy < a.busy ? b : a));
+  let slot = slots.find((s) => s.busy === 0);
+  if (!slot) slot = slots.length < SIZE ? startWorker() : slots.reduce((a, b) => (b.busy < a.busy ? b : a));
   const id = nextId++;
   if (slot.busy++ === 0) slot.worker.ref();
   return new Promise<T>((resolve, reject) => {

@@ -5,7 +5,7 @@
 import { RecordBatch, Table, makeData, Float32 } from 'apache-arrow';
 import type { StepFieldName } from './schema.ts';
 import { batchOf, gatherRows } from './batch.ts';
-import { fileMayMatch, projectedSchema, projection, readFile, RETURN_TO_GO, type SnapshotFile, type StepFilter } from './read.ts';
+import { fileMayMatch, projectedSchema, projection, readFile, RETURN_TO_GO, type DecodedPart, type SnapshotFile, type StepFilter } from './read.ts';
 import { POOL_SIZE } from './pool.ts';
 import { Sampler, type FileReturns, type SamplerOptions } from './sampler.ts';
 
@@ -45,9 +45,10 @@ export class Snapshot {
     const columns = projection(opts.columns);
     const files = this.files.filter((f) => fileMayMatch(f, opts.filter));
     const ahead = 2 * POOL_SIZE;
-    const loads = files.slice(0, ahead).map((f) => readFile(f, columns, opts.filter));
+    const loads: Array<Promise<DecodedPart[]> | undefined> = files.slice(0, ahead).map((f) => readFile(f, columns, opts.filter));
     for (let i = 0; i < files.length; i++) {
-      const parts = await loads[i];
+      const parts = await loads[i]!;
+      loads[i] = undefined; // let a streaming consumer's memory go
       if (i + ahead < files.length) loads.push(readFile(files[i + ahead], columns, opts.filter));
       for (const p of parts) if (p.batch.numRows) yield p.batch;
     }

@@ -1,5 +1,5 @@
-import { describe, expect, test } from 'vitest';
-import { spawn } from 'node:child_process';
+import { afterEach, describe, expect, test } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openTable } from '../../src/store/index.ts';
@@ -7,14 +7,18 @@ import { tempRoot } from './fixtures.ts';
 
 const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'scripts', 'appender.ts');
 
+const running = new Set<ChildProcess>();
+afterEach(() => { for (const p of running) p.kill('SIGKILL'); running.clear(); });
+
 function writer(root: string, id: string, commits: number, rows: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, ['--import', 'tsx', script, root, 'conc', id, String(commits), String(rows)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(p);
     let out = '';
     let err = '';
     p.stdout.on('data', (d) => { out += d; });
     p.stderr.on('data', (d) => { err += d; });
-    p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`writer ${id} exited ${code}: ${err}`))));
+    p.on('exit', (code) => (running.delete(p), code === 0 ? resolve(out) : reject(new Error(`writer ${id} exited ${code}: ${err}`))));
   });
 }
 
@@ -40,5 +44,5 @@ describe('concurrent appends', () => {
     for (let i = 0; i < t.numRows; i++) keys.add(`${t.getChild('episode_id')!.get(i)}/${t.getChild('step')!.get(i)}`);
     expect(keys.size).toBe(300);
     for (const id of ['w0', 'w1', 'w2', 'w3']) for (let k = 0; k < 25; k++) for (let s = 0; s < 3; s++) expect(keys.has(`${id}-c${k}-0000/${s}`)).toBe(true);
-  });
+  }, 300_000);
 });

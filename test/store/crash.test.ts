@@ -1,5 +1,5 @@
-import { describe, expect, test } from 'vitest';
-import { spawn } from 'node:child_process';
+import { afterEach, describe, expect, test } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,10 +10,14 @@ import { makeRows, tempRoot } from './fixtures.ts';
 const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'scripts', 'crasher.ts');
 const ROWS_PER_COMMIT = 8;
 
+const running = new Set<ChildProcess>();
+afterEach(() => { for (const p of running) p.kill('SIGKILL'); running.clear(); });
+
 /** Starts a writer, kills it with SIGKILL `delayMs` after it is ready; resolves with its stdout. */
 function killedWriter(root: string, run: number, delayMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, ['--import', 'tsx', script, root, 'crash', String(run)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(p);
     let out = '';
     let err = '';
     p.stdout.on('data', (d) => {
@@ -22,7 +26,7 @@ function killedWriter(root: string, run: number, delayMs: number): Promise<strin
       if (!before.includes('ready') && out.includes('ready')) setTimeout(() => p.kill('SIGKILL'), delayMs);
     });
     p.stderr.on('data', (d) => { err += d; });
-    p.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve(out) : reject(new Error(`writer exited ${code}: ${err}`))));
+    p.on('exit', (code, signal) => (running.delete(p), signal === 'SIGKILL' ? resolve(out) : reject(new Error(`writer exited ${code}: ${err}`))));
   });
 }
 
@@ -61,5 +65,5 @@ describe('a writer killed mid-append', () => {
     const snapFiles = new Set((await table.snapshot()).files.map((f) => decodeURIComponent(f.path)));
     for (const r of removed) expect(snapFiles.has(r)).toBe(false);
     expect((await (await table.snapshot()).read()).numRows).toBe(before + 3);
-  });
+  }, 300_000);
 });
