@@ -54,6 +54,10 @@ const GROUPS: { title: string; test: RegExp; yRange?: [number, number] }[] = [
   { title: 'return', test: /return/i },
   { title: 'losses', test: /loss|^(actor|critic|pg|vf)$/i },
   { title: 'throughput', test: /per_?s(ec)?$/i },
+  { title: 'seconds per update', test: /_s$/ },
+  { title: 'ratio statistics', test: /ratio|clip_frac|kl/i },
+  { title: 'value statistics', test: /^(q|v|adv|adv_raw)_mean$/ },
+  { title: 'counts', test: /^(policy_version|episodes)$/ },
 ];
 /** The x axis of a stage's curves: env steps when the stage counts them, else update steps. */
 const X_KEYS = ['env_steps', 'step'];
