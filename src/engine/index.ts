@@ -75,5 +75,6 @@ export { sgd, adam, adamw, type Optimizer, type AdamOptions, type SgdOptions } f
 export { buildTrainStep, buildInference, type TrainStepModel, type TrainStepSpec, type InferenceModel, type InferenceSpec } from './train.ts';
 export { openRunner, type Runner, type RunnerOptions, type Session, type Provider } from './runner.ts';
 export { openTrainer, type Trainer } from './trainer.ts';
+export { cosineLr, type CosineSchedule } from './schedule.ts';
 export { saveSafetensors, loadSafetensors, encodeSafetensors, decodeSafetensors } from './checkpoint.ts';
 export * as init from './init.ts';

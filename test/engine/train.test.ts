@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adamw, buildTrainStep, hostTensor, openRunner, openTrainer, type Runner } from '../../src/engine/index.ts';
+import { adamw, buildTrainStep, cosineLr, hostTensor, openRunner, openTrainer, type Runner } from '../../src/engine/index.ts';
 import { lmGraph } from './models.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { mlp, sameBits, scalar, signBatch, stack } from './helpers.ts';
@@ -29,6 +29,20 @@ describe('training step', () => {
     expect(losses[0]).toBeGreaterThan(0.6);
     expect(last).toBeLessThan(0.25);
     expect(scalar((await tr.state()).step)).toBe(300);
+    await tr.close();
+  });
+
+  it('every trainable tensor changes after one step; the schedule drives lr per update', async () => {
+    const { g, loss } = mlp(9);
+    const tr = await openTrainer(runner, buildTrainStep(g, { loss, optimizer: adamw() }));
+    const before = await tr.params();
+    const lr = cosineLr({ lr: 1e-2, warmup: 2, total: 10, minLr: 1e-3 });
+    const want = [5e-3, 1e-2, 1e-2, 5.5e-3, 1e-3, 1e-3];
+    [0, 1, 2, 6, 10, 20].forEach((s, i) => expect(lr(s)).toBeCloseTo(want[i], 12));
+    await tr.step(signBatch(new Rng('one'), 8), lr(0));
+    const after = await tr.params();
+    for (const k of Object.keys(before)) expect(sameBits(before[k], after[k]), k).toBe(false);
+    expect(() => cosineLr({ lr: 1, warmup: 5, total: 5, minLr: 0 })).toThrow(/warmup < total/);
     await tr.close();
   });
 
