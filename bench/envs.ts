@@ -64,7 +64,7 @@ export async function run(args: BenchArgs): Promise<void> {
   try {
     for (const n of [1, 16]) {
       const envs = await Promise.all(Array.from({ length: n }, (_, i) => RemoteEnv.create(server.url, { seed: i })));
-      const sps = await stepsPerSecond(envs, args.quick ? 20 : 1000, runs);
+      const sps = await stepsPerSecond(envs, args.quick ? 20 : 400, runs);
       figure({ bench: 'envs', figure: 'steps_per_s', task: 'numberline', envs: n, render: true, remote: true, value: Math.round(sps), unit: 'steps/s' });
       await Promise.all(envs.map((e) => e.close()));
     }
