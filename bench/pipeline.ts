@@ -22,11 +22,12 @@ model: { dModel: 32, layers: 1, heads: 2, ffn: 64, headHidden: 32, imageSize: 24
 engine: { threads: 1 }
 stages:
   ingest:
-    generate: { task: numberline, policy: noisy, episodes: 24, noise: 0.5 }
+    generate: { task: numberline, policy: noisy, episodes: 20, noise: 0.5, batch: 10 }
   offline:
     algo: afsft
-    steps: 6
+    steps: 4
     checkpointEvery: 2
+    logEvery: 2
     settings: { batchSize: 8 }
   online:
     algo: ppo
@@ -34,7 +35,7 @@ stages:
     envs: { task: numberline, count: 4 }
     settings: { stepsPerUpdate: 16, epochs: 1, minibatchSize: 8 }
   eval:
-    episodes: 16
+    episodes: 8
     envs: { task: numberline, count: 4 }
 `;
 

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { TINY_PIPELINE } from '../../bench/pipeline.ts';
 import { parsePipeline, type PipelineConfig } from '../../src/pipeline/config.ts';
 import { readState } from '../../src/pipeline/runfolder.ts';
 import { runPipeline } from '../../src/pipeline/runner.ts';
@@ -18,35 +19,12 @@ import { writeReport } from '../../src/report/index.ts';
 import { openTable } from '../../src/store/index.ts';
 import { findChromium, inspectReport, withBrowser } from '../report/chromium.ts';
 
-const TINY = `
-seed: 3
-dataset: tiny
-model: { dModel: 32, layers: 1, heads: 2, ffn: 64, headHidden: 32, imageSize: 24 }
-engine: { threads: 1 }
-stages:
-  ingest:
-    generate: { task: numberline, policy: noisy, episodes: 20, noise: 0.5, batch: 10 }
-  offline:
-    algo: afsft
-    steps: 4
-    checkpointEvery: 2
-    logEvery: 2
-    settings: { batchSize: 8 }
-  online:
-    algo: ppo
-    envSteps: 48
-    envs: { task: numberline, count: 4 }
-    settings: { stepsPerUpdate: 16, epochs: 1, minibatchSize: 8 }
-  eval:
-    episodes: 8
-    envs: { task: numberline, count: 4 }
-`;
 
 /** A fresh folder with the tiny config (its store root inside), the config file and the run folder. */
 function setup(): { dir: string; file: string; runDir: string; config: PipelineConfig } {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'o2o-'));
   const file = path.join(dir, 'tiny.yaml');
-  writeFileSync(file, `root: ${JSON.stringify(path.join(dir, 'datasets'))}\n${TINY}`);
+  writeFileSync(file, `root: ${JSON.stringify(path.join(dir, 'datasets'))}\n${TINY_PIPELINE}`);
   return { dir, file, runDir: path.join(dir, 'run'), config: parsePipeline(readFileSync(file, 'utf8'), file) };
 }
 
