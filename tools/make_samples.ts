@@ -8,6 +8,7 @@
  *   rl4vlm/          RL4VLM-style log lines (prompt, image, utterance), images as files and plain base64
  *   minari-hdf5/     Minari HDF5 storage      (tools/write_minari.py, following Minari's writer)
  *   minari-parquet/  Minari Parquet storage   (tools/write_minari.py)
+ *   minari-arrow/    Minari Arrow storage     (tools/write_minari.py)
  *   lerobot/         LeRobot v3 with embedded PNG images (tools/write_lerobot.py, following LeRobot's writer)
  *
  * Usage: npx tsx tools/make_samples.ts [--python PYTHON]
@@ -182,10 +183,10 @@ function main(): void {
   const { values } = parseArgs({ options: { python: { type: 'string', default: 'python3' } } });
   fs.mkdirSync(OUT, { recursive: true });
   fs.mkdirSync(path.dirname(EXPECTED), { recursive: true });
-  const table = [...play('numberline', 64, 1000, 'numberline'), ...play('blackjack', 76, 2000, 'blackjack')];
+  const table = [...play('numberline', 46, 1000, 'numberline'), ...play('blackjack', 54, 2000, 'blackjack')];
   const jsonl = table.filter((_, i) => i % 2 === 0);
   const columnar = table.filter((_, i) => i % 2 === 1);
-  const rl4vlm = [...play('numberline', 24, 3000, 'nl'), ...play('ezpoints', 14, 4000, 'ez')];
+  const rl4vlm = [...play('numberline', 16, 3000, 'nl'), ...play('ezpoints', 8, 4000, 'ez')];
   writeJsonl(jsonl);
   writeColumnar(columnar);
   writeRl4vlm(rl4vlm);
@@ -199,7 +200,7 @@ function main(): void {
   try {
     const minari = fs.mkdirSync(path.join(tmp, 'minari'), { recursive: true })!;
     const lerobot = fs.mkdirSync(path.join(tmp, 'lerobot'), { recursive: true })!;
-    writeIntermediate(play('numberline', 28, 5000, 'numberline'), minari);
+    writeIntermediate(play('numberline', 30, 5000, 'numberline'), minari);
     writeIntermediate(play('numberline', 26, 6000, 'numberline'), lerobot);
     execFileSync(values.python!, ['tools/write_minari.py', minari, OUT, path.join(tmp, 'minari.json')], { stdio: 'inherit' });
     execFileSync(values.python!, ['tools/write_lerobot.py', lerobot, path.join(OUT, 'lerobot'), path.join(tmp, 'lerobot.json')], { stdio: 'inherit' });

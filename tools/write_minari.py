@@ -4,6 +4,7 @@ Usage: python tools/write_minari.py EPISODES_DIR OUT_DIR EXPECTED_JSON
   EPISODES_DIR: episodes.json + one PNG per observation (written by tools/make_samples.ts)
   OUT_DIR/minari-hdf5/data/{main_data.hdf5, metadata.json}
   OUT_DIR/minari-parquet/data/{metadata.json, <episode_id>/part-0.parquet, <episode_id>/metadata.json}
+  OUT_DIR/minari-arrow/data/{metadata.json, <episode_id>/part-0.arrow, <episode_id>/metadata.json}
 
 The files are laid out the way Minari's own storages write them (Farama-Foundation/Minari,
 minari/dataset/_storages/hdf5_storage.py `update_episodes` / `_add_episode_to_group`,
@@ -16,8 +17,8 @@ that o2o's importer is tested against the real on-disk shapes:
   - Parquet: pyarrow.dataset.write_dataset partitioned by episode_id; T+1 rows with actions, rewards and
     flags padded by one row; image subspaces as JPEG bytes (PIL, default quality); infos a struct.
   - metadata.json: data_format, the spaces serialised as JSON strings, env_spec as JSON text, dataset_id.
-The images are the envs' 300x300 renders, downscaled (HDF5 stores raw uint8 arrays: 32x32 keeps the sample
-small; Parquet stores JPEG: 96x96).
+The images are the envs' 300x300 renders, downscaled (HDF5 and Arrow store raw uint8 arrays: 32x32 and
+16x16 keep the samples small; Parquet stores JPEG: 96x96).
 """
 import hashlib
 import io
@@ -198,16 +199,54 @@ def summary(eps, first_image):
     }
 
 
+def write_arrow(episodes_dir, eps, out_dir, size=16):
+    """minari arrow_storage.update_episodes / _encode_space: Box as flattened fixed-size lists, Discrete as
+    int32, infos as one JSON text per row (encode_info_list), T+1 rows with actions/rewards/flags padded."""
+    data_path = os.path.join(out_dir, "minari-arrow", "data")
+    os.makedirs(data_path, exist_ok=True)
+    obs_space, act_space = spaces_for(size)
+    task = eps[0]["task"]
+    write_metadata(data_path, "arrow", obs_space, act_space, task, "gym_cards/numberline-mixed-raw-v0", eps)
+    for episode_id, ep in enumerate(eps):
+        images = frames(episodes_dir, ep, size)
+        prompts = [o["text"] for o in ep["observations"]]
+        rewards = np.asarray(ep["rewards"], dtype=np.float64).reshape(-1)
+        terminations = np.asarray(ep["terminations"]).reshape(-1)
+        truncations = np.asarray(ep["truncations"]).reshape(-1)
+        flat = images.reshape(images.shape[0], -1)
+        image_array = pa.FixedSizeListArray.from_arrays(flat.reshape(-1), type=pa.list_(pa.from_numpy_dtype(np.uint8), list_size=flat.shape[1]))
+        observations = pa.StructArray.from_arrays([image_array, pa.array(prompts)], names=["image", "prompt"])
+        pad = len(observations) - len(rewards)
+        actions = np.pad(np.asarray(ep["actions"]).reshape(-1, 1), ((0, pad), (0, 0)))
+        infos = [{"t": t} for t in range(len(observations))]
+        batch = pa.RecordBatch.from_pydict({
+            "episode_id": np.full(len(observations), episode_id, dtype=np.int32),
+            "observations": observations,
+            "actions": pa.array(actions.squeeze(-1), type=pa.int32()),
+            "rewards": np.pad(rewards, ((0, pad))),
+            "terminations": np.pad(terminations, ((0, pad))),
+            "truncations": np.pad(truncations, ((0, pad))),
+            "infos": pa.array([serialize_dict(d) for d in infos], type=pa.string()),
+        })
+        ds.write_dataset(batch, data_path, format="arrow", partitioning=["episode_id"],
+                         existing_data_behavior="overwrite_or_ignore")
+        with open(os.path.join(data_path, str(episode_id), "metadata.json"), "w") as f:
+            json.dump({"id": episode_id, "total_steps": len(rewards), "seed": ep["seed"]}, f)
+
+
 def main():
     episodes_dir, out_dir, expected_path = sys.argv[1], sys.argv[2], sys.argv[3]
     eps = load(episodes_dir)
+    small = eps[-6:]
+    eps = eps[:-6]
     half = len(eps) // 2
-    for sub in ("minari-hdf5", "minari-parquet"):
+    for sub in ("minari-hdf5", "minari-parquet", "minari-arrow"):
         target = os.path.join(out_dir, sub)
         if os.path.exists(target):
             shutil.rmtree(target)
     write_hdf5(episodes_dir, eps[:half], out_dir)
     write_parquet(episodes_dir, eps[half:], out_dir)
+    write_arrow(episodes_dir, small, out_dir)
     raw = frames(episodes_dir, eps[0], 32)[0]
     buffer = io.BytesIO()
     Image.fromarray(frames(episodes_dir, eps[half], 96)[0]).save(buffer, format="JPEG")
@@ -216,6 +255,7 @@ def main():
             # HDF5 holds raw pixels: the import encodes them as PNG, so the check is on the decoded RGB bytes
             "minari-hdf5": {**summary(eps[:half], raw.tobytes()), "image": "rgb"},
             "minari-parquet": {**summary(eps[half:], buffer.getvalue()), "image": "bytes"},
+            "minari-arrow": {**summary(small, frames(episodes_dir, small[0], 16)[0].tobytes()), "image": "rgb"},
         }, f, indent=1)
 
 

@@ -1,8 +1,10 @@
 /**
- * The ingest driver: find the inputs and their formats, read every candidate row, validate all of them
- * (schema types, image bytes that decode, episodes whose steps are 0..n-1 without duplicates), and only
- * when nothing is wrong append the rows to the table in ONE commit. Any problem rejects the whole import
- * with every problem listed (file, row, field, expected, got); the table is not touched.
+ * The ingest driver: find the inputs and their formats, then two streaming passes over them.
+ * Pass 1 (`check`) reads every candidate row and checks all of them (schema types, image bytes that
+ * decode, episodes whose steps are 0..n-1 without duplicates, also against the rows already in the
+ * table), keeping only episode keys. Any problem rejects the whole import with every problem listed
+ * (file, row, field, expected, got) and nothing written, not even an empty table. Pass 2 reads the inputs
+ * again and streams Arrow batches into ONE append (one commit).
  */
 import fs from 'node:fs';
 import path from 'node:path';

@@ -23,6 +23,7 @@ const CASES: [string, string, string | undefined][] = [
   ['rl4vlm', 'rl4vlm', undefined],
   ['minari-hdf5', 'minari', undefined],
   ['minari-parquet', 'minari', undefined],
+  ['minari-arrow', 'minari', undefined],
   ['lerobot', 'lerobot', 'gym_cards/NumberLine-v0'],
 ];
 
