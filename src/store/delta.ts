@@ -169,18 +169,13 @@ export function compareUtf8(a: string, b: string): number {
 }
 
 /**
- * Delta statistics of one part file's rows (`table` without the partition column; `partitionValue` is
- * the file's task). min/max for numbers, strings and timestamps; nullCount for every column.
+ * Delta statistics of one part file's rows (`table` holds the file's columns, i.e. without the partition
+ * column). min/max for numbers, strings and timestamps; nullCount for every column.
  */
-export function fileStats(table: Table, partitionValue: string): FileStats {
+export function fileStats(table: Table): FileStats {
   const stats: FileStats = { numRecords: table.numRows, minValues: {}, maxValues: {}, nullCount: {} };
   for (const f of STEP_FIELDS) {
-    if (f.name === PARTITION_COLUMN) {
-      stats.minValues[f.name] = cutString(partitionValue, false);
-      stats.maxValues[f.name] = cutString(partitionValue, true);
-      stats.nullCount[f.name] = 0;
-      continue;
-    }
+    if (f.name === PARTITION_COLUMN) continue; // not in the data file: its value is in partitionValues
     const col = table.getChild(f.name);
     if (!col) throw new Error(`fileStats: the part has no column ${f.name}`);
     let nulls = 0;

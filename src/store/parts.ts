@@ -33,6 +33,7 @@ export class PartWriter {
 
   /** Queues the rows of a (valid, step-schema) batch; starts part writes when a partition has enough. */
   async push(batch: RecordBatch): Promise<void> {
+    if (batch.numRows === 0) return;
     for (const [task, part] of splitByTask(batch)) {
       let p = this.pending.get(task);
       if (!p) this.pending.set(task, (p = { batches: [], bytes: 0 }));
@@ -68,7 +69,7 @@ export class PartWriter {
     const ipc = tableToIPC(new Table(PART_SCHEMA, p.batches), 'stream');
     this.written.push(file);
     const job = runInWorker<EncodeResult>(
-      { kind: 'encode', file, ipc, partition: task, rowGroupRows: ROW_GROUP_ROWS }, [ipc.buffer as ArrayBuffer],
+      { kind: 'encode', file, ipc, rowGroupRows: ROW_GROUP_ROWS }, [ipc.buffer as ArrayBuffer],
     ).then((r) => {
       this.adds.push({
         path: encodePath(rel), partitionValues: { [PARTITION_COLUMN]: task }, size: r.size,

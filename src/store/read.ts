@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Field, Float32, RecordBatch, Schema, Type, makeData, tableFromIPC, type Data } from 'apache-arrow';
 import { PARTITION_COLUMN, STEP_FIELDS, STEP_SCHEMA, type StepFieldName } from './schema.ts';
 import { batchOf, gatherRows } from './batch.ts';
-import { decodePath, type AddAction, type FileStats } from './delta.ts';
+import { compareUtf8, decodePath, type AddAction, type FileStats } from './delta.ts';
 import { runInWorker } from './pool.ts';
 import { sameType } from './validate.ts';
 import { TableError } from './problems.ts';
@@ -57,7 +57,7 @@ export function fileMayMatch(file: SnapshotFile, filter: StepFilter | undefined)
   const sources = list(filter.source);
   const { minValues: lo, maxValues: hi } = file.stats;
   if (sources && typeof lo.source === 'string' && typeof hi.source === 'string') {
-    if (!sources.some((s) => s >= (lo.source as string) && s <= (hi.source as string))) return false;
+    if (!sources.some((s) => compareUtf8(s, lo.source as string) >= 0 && compareUtf8(s, hi.source as string) <= 0)) return false;
   }
   const pv = filter.policy_version;
   if (pv !== undefined && typeof lo.policy_version === 'number' && typeof hi.policy_version === 'number') {

@@ -12,7 +12,7 @@ import { encodeParquet } from './parquet.ts';
 
 export type WorkerTask =
   /** Write `ipc` (the part's rows without the partition column) as Parquet at `file` (created exclusively). */
-  | { kind: 'encode'; file: string; ipc: Uint8Array; partition: string; rowGroupRows: number }
+  | { kind: 'encode'; file: string; ipc: Uint8Array; rowGroupRows: number }
   /** Read `columns` (all when absent) of the given row groups (all when absent) of `file`. */
   | { kind: 'decode'; file: string; columns?: string[]; rowGroups?: number[] }
   /** The row counts of the row groups of `file`. */
@@ -39,7 +39,7 @@ async function parquetFile(file: string): Promise<pq.ParquetFile> {
 async function handle(task: WorkerTask): Promise<{ result: unknown; transfer: ArrayBuffer[] }> {
   switch (task.kind) {
     case 'encode': {
-      const stats = fileStats(tableFromIPC(task.ipc), task.partition);
+      const stats = fileStats(tableFromIPC(task.ipc));
       const bytes = encodeParquet(task.ipc, task.rowGroupRows);
       const fd = fs.openSync(task.file, 'wx');
       try {

@@ -31,7 +31,8 @@ describe('round trip', () => {
     const rows = makeRows({ episodes: 12, steps: 5 });
     for (const [i, r] of rows.entries()) expect(validateRow(r, 'fixture', i + 1)).toEqual([]);
     const table = await openTable(root, 'rt', { create: true });
-    const { version, rows: n } = await table.append([rowsToBatch(rows.slice(0, 30)), rowsToBatch(rows.slice(30))]);
+    expect(await table.append([])).toEqual({ version: 0, rows: 0 }); // nothing to commit
+    const { version, rows: n } = await table.append([rowsToBatch(rows.slice(0, 30)), rowsToBatch([]), rowsToBatch(rows.slice(30))]);
     expect(version).toBe(1);
     expect(n).toBe(rows.length);
     const snap = await table.snapshot();
