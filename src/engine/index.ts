@@ -29,6 +29,7 @@
  * const m = await trainer.step({ x: hostTensor('float32', [B, 784], xs), y: hostTensor('int64', [B], ys) }, 1e-3);
  * // m.loss, m.grad_norm, m.acc are HostTensors ({dtype, shape, data})
  * await trainer.steps({ x: stackedX [K,B,784], y: stackedY [K,B] }, lrs);  // K updates in one Loop run
+ * const lrAt = cosineLr({ lr: 3e-4, warmup: 100, total: 10_000, minLr: 3e-5 });  // host-side schedule: lrAt(step)
  * await trainer.save(file); await trainer.load(file);            // safetensors: params + slots + step
  * const weights = await trainer.params();                         // { w1: HostTensor, ... }
  * await trainer.close(); await runner.close();

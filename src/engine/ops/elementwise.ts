@@ -3,7 +3,7 @@
  * rules need (SumTo: reduce a gradient back to an input's shape; ExpandLike: the reverse).
  */
 import type { DType, Dim } from '../dtype.ts';
-import { formatShape, isFloat } from '../dtype.ts';
+import { DTYPES, formatShape, isFloat } from '../dtype.ts';
 import { type OpDef, Tensor, sameDim } from '../graph.ts';
 
 type T = Tensor;
@@ -260,10 +260,9 @@ export function clip(x: T, min?: number, max?: number): T {
 export const Cast: OpDef<{ to: DType }> = {
   name: 'Cast',
   infer: ([x], { to }) => [{ dtype: to, shape: x.shape }],
-  emit: (e, ins, outs, { to }) => e.node('Cast', ins, outs, { to: DTYPE_CODE[to] }),
+  emit: (e, ins, outs, { to }) => e.node('Cast', ins, outs, { to: DTYPES[to].onnx }),
   grad: (n, [d]) => [d && isFloat(n.inputs[0].dtype) ? cast(d, n.inputs[0].dtype) : null],
 };
-const DTYPE_CODE: Record<DType, number> = { float32: 1, uint8: 2, int32: 6, int64: 7, bool: 9, float16: 10, float64: 11 };
 export function cast(x: T, to: DType): T {
   if (x.dtype === to) return x;
   return x.graph.apply(Cast, [x], { to })[0];

@@ -2,7 +2,7 @@
  * Reductions and normalisations: ReduceSum/Mean/Max, Softmax, LogSoftmax, LayerNorm (opset 17
  * LayerNormalization forward, whose saved mean and 1/std feed a backward built from primitives).
  */
-import type { Dim } from '../dtype.ts';
+import { DTYPES, type Dim } from '../dtype.ts';
 import { type OpDef, type Tensor, dimProduct, normAxis } from '../graph.ts';
 import { cast, div, equal, expandLike, exp, mul, sub, sumTo } from './elementwise.ts';
 import { unsqueeze } from './shape.ts';
@@ -77,7 +77,7 @@ export const Count: OpDef<{ axes: number[] }> = {
     e.node('Shape', [x], [s]);
     e.node('Gather', [s, e.i64(na)], [g], { axis: 0 });
     e.node('ReduceProd', [g, e.i64([0])], [p], { keepdims: 0 });
-    e.node('Cast', [p], outs, { to: t.dtype === 'float64' ? 11 : t.dtype === 'float16' ? 10 : 1 });
+    e.node('Cast', [p], outs, { to: DTYPES[t.dtype].onnx });
   },
   grad: 'none',
 };

@@ -2,7 +2,7 @@
  * Shape and indexing ops: Reshape, Transpose, Concat, Slice, Unsqueeze/Squeeze, Gather, GatherElements,
  * GatherND and the scatter-add ops their gradients use, plus run-time shape helpers (no gradient).
  */
-import { type Dim, formatShape } from '../dtype.ts';
+import { DTYPES, type Dim, formatShape } from '../dtype.ts';
 import { type OpDef, type Tensor, dimProduct, dimQuotient, normAxis, sameDim, type Graph } from '../graph.ts';
 
 
@@ -353,14 +353,11 @@ export const ZerosLike: OpDef = {
     const s = t.shape.every((d) => typeof d === 'number') ? e.i64(t.shape as number[]) : e.tmp();
     if (!t.shape.every((d) => typeof d === 'number')) e.node('Shape', [x], [s]);
     e.node('ConstantOfShape', [s], outs, {
-      value: { kind: 'tensor', name: 'zero', dtype: t.dtype, dims: [1], raw: new Uint8Array(bytesOf(t.dtype)) },
+      value: { kind: 'tensor', name: 'zero', dtype: t.dtype, dims: [1], raw: new Uint8Array(DTYPES[t.dtype].bytes) },
     });
   },
   grad: 'none',
 };
-function bytesOf(d: string): number {
-  return d === 'float64' || d === 'int64' ? 8 : d === 'float16' ? 2 : d === 'bool' || d === 'uint8' ? 1 : 4;
-}
 export function zerosLike(x: T): T {
   return x.graph.apply(ZerosLike, [x], {})[0];
 }
