@@ -50,7 +50,8 @@ export function attention(q: T, k: T, v: T, opts: AttentionOptions): T {
   const g = q.graph;
   const dh = q.shape[3];
   if (typeof dh !== 'number') throw new Error(`attention: head dim must be fixed, got ${q}`);
-  let scores = mul(matmul(q, transpose(k, [0, 1, 3, 2])), 1 / Math.sqrt(dh));
+  // scale q [.., T, Dh] rather than the scores [.., T, S]: fewer elements whenever S > Dh
+  let scores = matmul(mul(q, 1 / Math.sqrt(dh)), transpose(k, [0, 1, 3, 2]));
   let allowed: T | undefined;
   if (opts.causal) allowed = causalAllowed(g, q.shape[2], k.shape[2]);
   if (opts.keyMask) {
