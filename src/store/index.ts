@@ -8,7 +8,7 @@
  *   for await (const mb of snap.sampler({ batchSize: 256, seed: 0, columns: [...] })) train(mb);
  */
 export * from './schema.ts';
-export { formatProblem, RejectedError, TableError, type Problem } from './problems.ts';
+export { describeValue, formatProblem, RejectedError, TableError, type Problem } from './problems.ts';
 export { validateRow, validateBatch, episodeProblems, type StepKey } from './validate.ts';
 export { rowsToBatch, gatherRows } from './batch.ts';
 export { storeRoot, ROOT_ENV } from './root.ts';
@@ -16,4 +16,5 @@ export { openTable, type StepTable, type AppendOptions, type HistoryEntry } from
 export { Snapshot, type Episode, type ReadOptions } from './snapshot.ts';
 export { Sampler, type SamplerOptions } from './sampler.ts';
 export type { StepFilter, SnapshotFile } from './read.ts';
+export { summarize, formatSummary, type Summary } from './summary.ts';
 export type { CommitInfo, FileStats } from './delta.ts';

@@ -5,9 +5,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { Field, RecordBatch, Schema, Struct, Table, makeData, tableToIPC, type Data } from 'apache-arrow';
+import { RecordBatch, Schema, Table, tableToIPC } from 'apache-arrow';
 import { PARTITION_COLUMN, STEP_SCHEMA } from './schema.ts';
 import { gatherColumn } from './columns.ts';
+import { batchOf } from './batch.ts';
 import { encodePath, partitionDir, type AddAction } from './delta.ts';
 import { POOL_SIZE, runInWorker } from './pool.ts';
 import type { EncodeResult } from './worker.ts';
@@ -98,7 +99,7 @@ function splitByTask(batch: RecordBatch): Map<string, RecordBatch> {
   const children = batch.data.children.filter((_, c) => c !== TASK_INDEX);
   const out = new Map<string, RecordBatch>();
   if (single) {
-    out.set(first, makeBatch(children, batch.numRows));
+    out.set(first, batchOf(PART_SCHEMA, children, batch.numRows));
     return out;
   }
   for (let i = 0; i < batch.numRows; i++) {
@@ -109,12 +110,7 @@ function splitByTask(batch: RecordBatch): Map<string, RecordBatch> {
   }
   for (const [t, idx] of rows) {
     const picked = children.map((d) => gatherColumn(d.type, [{ data: d, idx }]));
-    out.set(t, makeBatch(picked, idx.length));
+    out.set(t, batchOf(PART_SCHEMA, picked, idx.length));
   }
   return out;
-}
-
-function makeBatch(children: Data[], length: number): RecordBatch {
-  const struct = makeData({ type: new Struct(PART_SCHEMA.fields as Field[]), length, nullCount: 0, children });
-  return new RecordBatch(PART_SCHEMA, struct);
 }
