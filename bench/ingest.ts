@@ -2,12 +2,15 @@
  * `npm run bench -- ingest [--quick]`: import throughput (rows/s, both passes: check everything, then one
  * append) of each shipped sample into a fresh store, and of a large canonical JSONL file built from the
  * JSONL sample (its episodes repeated under new ids, images inline as data URIs) with the process's peak
- * RSS, which stays flat because both passes stream. Medians of 3 runs (quick: 1 run, a small file).
+ * RSS; and the PNG check every imported image goes through against a full pngjs decode of the same
+ * images. Medians of 3 runs (quick: 1 run, a small file).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { figure, median, type BenchArgs } from './report.ts';
+import { PNG } from 'pngjs';
+import { figure, median, timeRuns, type BenchArgs } from './report.ts';
+import { imageDefect } from '../src/ingest/images.ts';
 import { ingest } from '../src/ingest/ingest.ts';
 
 const SAMPLES = path.join('datasets', 'samples');
@@ -48,8 +51,20 @@ function bigJsonl(rows: number, dir: string): string {
   return file;
 }
 
+/** The import's PNG check (chunks, CRCs, inflated pixel rows) against a full pngjs decode, same images. */
+async function pngCheck(runs: number): Promise<void> {
+  const dir = path.join(SAMPLES, 'jsonl', 'images');
+  const images = fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f)));
+  const check = median(await timeRuns(() => { for (const b of images) imageDefect(new Uint8Array(b)); }, runs)) / images.length;
+  const full = median(await timeRuns(() => { for (const b of images) PNG.sync.read(b); }, runs)) / images.length;
+  figure({ bench: 'ingest', figure: 'png_check_ms', impl: 'o2o check', images: images.length, value: Math.round(check * 1000) / 1000, unit: 'ms/image' });
+  figure({ bench: 'ingest', figure: 'png_check_ms', impl: 'pngjs full decode', images: images.length, value: Math.round(full * 1000) / 1000, unit: 'ms/image' });
+  figure({ bench: 'ingest', figure: 'ratio/png_check', value: Math.round((full / check) * 10) / 10, unit: 'x' });
+}
+
 export async function run(args: BenchArgs): Promise<void> {
   const runs = args.quick ? 1 : 3;
+  await pngCheck(args.quick ? 1 : 5);
   console.log(`ingest: rows/s of a whole import (check + one append), median of ${runs} run(s)`);
   for (const [name, task] of CASES) {
     const times: number[] = [];

@@ -65,6 +65,15 @@ function readMetadata(dataDir: string): Metadata {
   };
 }
 
+/** An info entry: Minari writes one JSON text per entry; text that is not JSON is kept as text. */
+function infoValue(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return s;
+  }
+}
+
 /** A value at `keys` inside a decoded observation. */
 function at(v: unknown, keys: string[]): unknown {
   return keys.reduce((o, k) => (o as Record<string, unknown>)[k], v);
@@ -227,20 +236,27 @@ async function* readHdf5(dataDir: string, meta: Metadata, task: string | undefin
       const file = `${shown}/${name}`;
       const missing = ['observations', 'actions', 'rewards', 'terminations', 'truncations'].filter((k) => !g.keys!().includes(k));
       if (missing.length) { for (const k of missing) yield problem(file, 0, k, `a member ${JSON.stringify(k)} in the episode group`, 'no such member'); continue; }
-      const member = (k: string) => g.get!(k)!;
-      const rewards = Array.from(member('rewards').value as ArrayLike<number | bigint>, (x) => Number(x));
-      const infos = g.keys!().includes('infos') ? member('infos').value as string[] | null : null;
-      const ep: Episode = {
-        id: Number(name.slice(8)), file, T: rewards.length,
-        obs: h5Reader(member('observations'), meta.observation_space),
-        obsCount: h5Length(member('observations')),
-        action: h5Reader(member('actions'), meta.action_space),
-        actionCount: h5Length(member('actions')),
-        rewards,
-        terminations: member('terminations').value as ArrayLike<number>,
-        truncations: member('truncations').value as ArrayLike<number>,
-        info: (t) => (infos && typeof infos[t] === 'string' ? JSON.parse(infos[t]) : undefined),
-      };
+      let ep: Episode;
+      try {
+        const member = (k: string) => g.get!(k)!;
+        const rewards = Array.from(member('rewards').value as ArrayLike<number | bigint>, (x) => Number(x));
+        const infos = g.keys!().includes('infos') ? member('infos').value as string[] | null : null;
+        ep = {
+          id: Number(name.slice(8)), file, T: rewards.length,
+          obs: h5Reader(member('observations'), meta.observation_space),
+          obsCount: h5Length(member('observations')),
+          action: h5Reader(member('actions'), meta.action_space),
+          actionCount: h5Length(member('actions')),
+          rewards,
+          terminations: member('terminations').value as ArrayLike<number>,
+          truncations: member('truncations').value as ArrayLike<number>,
+          info: (t) => (infos && typeof infos[t] === 'string' ? infoValue(infos[t]) : undefined),
+        };
+      } catch (e) {
+        // a member missing from a Dict/Tuple group, an info that is not JSON, …
+        yield problem(file, 0, 'observations', 'members laid out as the spaces in metadata.json say (Minari hdf5 storage)', `an episode group that does not fit them (${(e as Error).message})`);
+        continue;
+      }
       yield* episodeRows(ep, meta, task);
     }
   } finally {
@@ -323,7 +339,7 @@ async function* readColumnarEpisodes(dataDir: string, meta: Metadata, task: stri
       info: (t) => {
         if (!cols.infos) return undefined;
         const v = jsValue(cols.infos[t]);
-        return typeof v === 'string' ? JSON.parse(v) : v;
+        return typeof v === 'string' ? infoValue(v) : v;
       },
     };
     yield* episodeRows(ep, meta, task);
