@@ -42,6 +42,22 @@ describe('NumberLine', () => {
     expect(Math.abs(rate - 0.283)).toBeLessThan(fourSigma(0.283, 20_000));
     expect(eps.every((e) => e.success === e.return > 0 && e.length >= 1 && e.length <= 10)).toBe(true);
   });
+  it('uniform random actions succeed 28.3% exactly (dynamic programming over the rules)', () => {
+    // success = return > 0 = reaching the goal without a single -1 step; uniform start and goal with the
+    // reference's mod-5 bump
+    const reach = (pos: number, goal: number, left: number): number => {
+      if (left === 0) return 0;
+      return [0, 1].reduce((s, a) => {
+        const g = new NumberLine();
+        Object.assign(g, { position: pos, goal, steps: 10 - left });
+        const r = g.step(a);
+        return s + 0.5 * (r.terminated ? 1 : r.truncated || r.reward < 0 ? 0 : reach(g.position, goal, left - 1));
+      }, 0);
+    };
+    let p = 0;
+    for (let a = 0; a <= 5; a++) for (let b = 0; b <= 5; b++) p += reach(a, a === b ? (b + 1) % 5 : b, 10) / 36;
+    expect(Math.abs(p - 0.283)).toBeLessThan(0.0005);
+  });
   it('initial distance distribution 1: 38.9%, 2: 22.2%, 3: 16.7%, 4: 16.7%, 5: 5.6% (60,000 resets)', () => {
     const g = new NumberLine();
     const rng = new Rng(11);
