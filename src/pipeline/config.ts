@@ -129,7 +129,7 @@ export function parsePipeline(text: string, file: string): PipelineConfig {
   } catch (e) {
     throw new ConfigError([{ path: '', message: `not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message}` }], file);
   }
-  const cfg = parse(PIPELINE_SCHEMA, raw, file);
+  const cfg = parse(PIPELINE_SCHEMA, raw, file, 'Fix the keys above; every key, its type and default: npx o2o run --explain');
   cfg.name ??= path.basename(file).replace(/\.(ya?ml|json)$/, '');
   return cfg;
 }

@@ -54,9 +54,9 @@ export const keyed = <const O extends Omit<KeyedSpec, 'kind'>>(o: O) => ({ kind:
 export interface ConfigProblem { path: string; message: string }
 
 export class ConfigError extends Error {
-  constructor(readonly problems: ConfigProblem[], readonly file: string) {
+  constructor(readonly problems: ConfigProblem[], readonly file: string, hint = '') {
     super(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'} in the config:\n` +
-      problems.map((p) => `  ${p.path || '(top)'}: ${p.message}`).join('\n'));
+      problems.map((p) => `  ${p.path || '(top)'}: ${p.message}`).join('\n') + (hint ? `\n${hint}` : ''));
     this.name = 'ConfigError';
   }
 }
@@ -78,9 +78,9 @@ export function check(spec: Spec, raw: unknown, path = ''): { value: unknown; pr
 }
 
 /** Like `check`, but throws a ConfigError listing every problem. */
-export function parse<S extends Spec>(spec: S, raw: unknown, file: string): Infer<S> {
+export function parse<S extends Spec>(spec: S, raw: unknown, file: string, hint?: string): Infer<S> {
   const { value, problems } = check(spec, raw);
-  if (problems.length) throw new ConfigError(problems, file);
+  if (problems.length) throw new ConfigError(problems, file, hint);
   return value as Infer<S>;
 }
 
