@@ -87,6 +87,7 @@ export class Sampler implements AsyncIterable<Table> {
       let poolLen = 0;
       let buffered = 0;
       const add = (b: RecordBatch) => {
+        if (b.numRows === 0) return; // a row group the filter emptied
         const bi = batches.push(b) - 1;
         remaining.push(b.numRows);
         buffered++;
