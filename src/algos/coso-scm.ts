@@ -2,7 +2,7 @@
  * CoSo's action classifier (the "SCM", spec §3): token sequence → parsed-action class.
  * Reference: 3-layer transformer encoder, hidden 128, 4 heads, FFN 512, mean-pool, linear (~0.01B with a
  * 32k vocabulary). Scaled down by default for 2 CPU cores: 2 layers, hidden 64, 4 heads, FFN 128, learned
- * positions over the last `maxLen` tokens (the action is at the end of an utterance). The null token that
+ * positions over the last `maxLen` = 48 tokens (the action is at the end of an utterance). The null token that
  * replaces a counterfactual window is an extra vocabulary entry (id = vocabSize), never a real token.
  *
  *   h = Emb(ids) + Pos;  L × [h += MHA(LN(h), keyMask);  h += FFN(LN(h))];  p = softmax(W·meanpool(LN(h)))
@@ -17,10 +17,12 @@ import { Rng } from '../util/rng.ts';
 import type { ActionClassifier } from './coso.ts';
 
 export interface ScmShape { layers: number; dim: number; heads: number; ffn: number; maxLen: number }
-export const SCM_SMALL: ScmShape = { layers: 2, dim: 64, heads: 4, ffn: 128, maxLen: 96 };
+export const SCM_SMALL: ScmShape = { layers: 2, dim: 64, heads: 4, ffn: 128, maxLen: 48 };
 
 export interface Scm {
   readonly nullToken: number;
+  /** the classifier reads the last `tail` tokens of a sequence */
+  readonly tail: number;
   /** One AdamW step on a batch of (sequence, class); returns the loss and accuracy of that batch. */
   trainStep(seqs: number[][], labels: number[], lr: number): Promise<{ loss: number; acc: number }>;
   classify: ActionClassifier;
@@ -75,6 +77,7 @@ export async function openScm(
 
   return {
     nullToken,
+    tail: s.maxLen,
     async trainStep(seqs, lab, lr) {
       const r = await trainer.step({ ...batch(seqs), labels: hostTensor('int64', [lab.length], lab) }, lr);
       const pr = await inf.run(batch(seqs), ['probs']);

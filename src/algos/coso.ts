@@ -61,13 +61,16 @@ export type ActionClassifier = (seqs: number[][]) => Promise<Float32Array[]>;
  */
 export async function counterfactualWeights(
   seqs: number[][], actions: number[], classify: ActionClassifier,
-  opts: { window: number; nullToken: number; zeroTokens: Set<number> },
+  opts: { window: number; nullToken: number; zeroTokens: Set<number>; tail?: number },
 ): Promise<Float32Array[]> {
   if (seqs.length !== actions.length) throw new Error(`counterfactualWeights: ${seqs.length} sequences but ${actions.length} actions`);
+  // A classifier that reads only the last `tail` tokens gives B_i = 0 exactly for a window that ends before
+  // them: such windows are not classified.
+  const first = (y: number[]) => Math.max(0, y.length - (opts.tail ?? Infinity) - opts.window + 1);
   const batch: number[][] = [];
   for (const y of seqs) {
     batch.push(y);
-    for (let i = 0; i < y.length; i++) {
+    for (let i = first(y); i < y.length; i++) {
       const c = y.slice();
       for (let j = i; j < Math.min(i + opts.window, y.length); j++) c[j] = opts.nullToken;
       batch.push(c);
@@ -82,7 +85,7 @@ export async function counterfactualWeights(
     const raw = new Float64Array(y.length);
     let mn = Infinity, mx = -Infinity;
     for (let i = 0; i < y.length; i++) {
-      raw[i] = Math.abs(p0 - probs[k++][a]);
+      raw[i] = i < first(y) ? 0 : Math.abs(p0 - probs[k++][a]);
       if (!opts.zeroTokens.has(y[i])) { mn = Math.min(mn, raw[i]); mx = Math.max(mx, raw[i]); }
     }
     const w = new Float32Array(y.length);

@@ -72,7 +72,7 @@ export async function openPpoLearner(runner: Runner, vlm: Vlm, o: OnlineOptions,
           out.scm_loss = r.loss;
           out.scm_acc = r.acc;
         }
-        weights = await counterfactualWeights(seqs, steps.map((s) => Math.max(0, label(s))), scm.classify, { window: coso.window, nullToken: scm.nullToken, zeroTokens: zero });
+        weights = await counterfactualWeights(seqs, steps.map((s) => Math.max(0, label(s))), scm.classify, { window: coso.window, nullToken: scm.nullToken, zeroTokens: zero, tail: scm.tail });
       }
       const lr = cosineLr(cfg, k, totalUpdates);
       const sums: Record<string, number> = {};

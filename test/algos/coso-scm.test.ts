@@ -51,7 +51,7 @@ describe('CoSo counterfactual weights with the trained SCM', () => {
     const zero = zeroTokenSet(tok.vocabSize, (id) => tok.tokenText(id), [256, 257, 258, 259], ['-', '+']);
     const sample = data.slice(100, 110);
     const weights = await counterfactualWeights(sample.map((d) => d.seq), sample.map((d) => d.label), scm.classify,
-      { window: 4, nullToken: scm.nullToken, zeroTokens: zero });
+      { window: 4, nullToken: scm.nullToken, zeroTokens: zero, tail: scm.tail });
     sample.forEach((d, k) => {
       const w = weights[k];
       const actionPos = d.text.lastIndexOf('"action": "') + '"action": "'.length; // byte tokenizer: char = token here (ASCII)

@@ -83,3 +83,15 @@ describe('CoSo counterfactual weights (plain math)', () => {
     expect(() => cosoConfig({ window: 0 })).toThrow(/window/);
   });
 });
+
+describe('CoSo weights with a classifier that reads a tail', () => {
+  it('windows that end before the tail are not classified and weigh 0; the rest are unchanged', async () => {
+    const calls: number[] = [];
+    const tailClassify = async (seqs: number[][]) => { calls.push(seqs.length); return seqs.map((s) => (s.slice(-3).includes(7) ? Float32Array.of(0.2, 0.8) : Float32Array.of(0.6, 0.4))); };
+    const y = [1, 2, 3, 4, 5, 6, 7, 8];
+    const [full] = await counterfactualWeights([y], [1], tailClassify, { window: 2, nullToken: 0, zeroTokens: new Set() });
+    const [cut] = await counterfactualWeights([y], [1], tailClassify, { window: 2, nullToken: 0, zeroTokens: new Set(), tail: 3 });
+    expect(Array.from(cut)).toEqual(Array.from(full));
+    expect(calls).toEqual([1 + 8, 1 + 4]);
+  });
+});
