@@ -175,4 +175,33 @@ describe('bad inputs are rejected with their location and change nothing', () =>
     expect(got).toEqual(expect.arrayContaining([expect.stringMatching(/minari-short\/data\/0\/part-0\.parquet:0: observations: expected (\d+) rows \(T\+1, with T = \d+ steps in the episode's metadata\.json\), got \d+$/)]));
     await unchanged();
   });
+
+  test('Minari HDF5: observations that are not T+1, and a Dict member missing', async () => {
+    const h5 = (await import('h5wasm/node')).default;
+    await h5.ready;
+    const data = path.join(dir, 'minari-bad', 'data');
+    fs.mkdirSync(data, { recursive: true });
+    fs.copyFileSync(path.join(SAMPLES, 'minari-hdf5', 'data', 'metadata.json'), path.join(data, 'metadata.json'));
+    const f = new h5.File(path.join(data, 'main_data.hdf5'), 'w');
+    const T = 3;
+    const episode = (name: string, obsCount: number, withPrompt: boolean) => {
+      const g = f.create_group(name);
+      const o = g.create_group('observations');
+      o.create_dataset({ name: 'image', data: new Uint8Array(obsCount * 32 * 32 * 3), shape: [obsCount, 32, 32, 3], dtype: '<B' });
+      if (withPrompt) o.create_dataset({ name: 'prompt', data: Array.from({ length: obsCount }, (_, i) => `prompt ${i}`) });
+      g.create_dataset({ name: 'actions', data: new BigInt64Array(T).fill(1n) });
+      g.create_dataset({ name: 'rewards', data: new Float64Array([0, 0, 1]) });
+      g.create_dataset({ name: 'terminations', data: new Int8Array([0, 0, 1]) });
+      g.create_dataset({ name: 'truncations', data: new Int8Array([0, 0, 0]) });
+    };
+    episode('episode_0', T, true);
+    episode('episode_1', T + 1, false);
+    f.close();
+    const got = await rejected([path.join(dir, 'minari-bad')], root);
+    expect(got).toEqual([
+      expect.stringMatching(/minari-bad\/data\/main_data\.hdf5\/episode_0:0: observations: expected 4 entries \(T\+1, with T = 3 rewards\), got 3$/),
+      expect.stringMatching(/minari-bad\/data\/main_data\.hdf5\/episode_1:0: observations: expected members laid out as the spaces in metadata\.json say .*, got an episode group that does not fit them/),
+    ]);
+    await unchanged();
+  });
 });
