@@ -127,16 +127,20 @@ function points(g: PointsState, ops: readonly string[], target: number, misread:
       action: next,
     };
   }
-  if (g.formula.length === 0) {
-    // no solution at all: play the closest formula, then '='
-    const near = solutions(values, ops, target).closest;
-    return { readout, thoughts: `The cards are worth ${values.join(', ')}. No formula makes ${target}; ${near.join('')} is the closest, so I start with '${near[0]}'.`, action: near[0] };
-  }
+  // no solution extends the formula: follow the formula closest to the target, then '='
   const near = solutions(values, ops, target).closest;
-  const next = near.length > g.formula.length && near.slice(0, g.formula.length).every((t, i) => t === g.formula[i]) ? near[g.formula.length] : '=';
+  const onTrack = near.length > g.formula.length && g.formula.every((t, i) => t === near[i]);
+  const next = onTrack ? near[g.formula.length] : '=';
+  const why = g.formula.length === 0
+    ? `The cards are worth ${values.join(', ')}. No formula makes ${target}; ${near.join('')} comes closest, so I start with '${next}'.`
+    : onTrack
+      ? `No formula makes ${target}; I continue ${near.join('')}, the closest, with '${next}'.`
+      : near.length === g.formula.length && g.formula.every((t, i) => t === near[i])
+        ? `No formula makes ${target}; '${formula}' is the closest there is, so I output '='.`
+        : `The current formula '${formula}' cannot be completed to ${target}, so I end it with '='.`;
   return {
     readout,
-    thoughts: next === '=' ? `The current formula '${formula}' cannot be completed to ${target}, so I end it with '='.` : `No formula makes ${target}; I continue ${near.join('')}, the closest, with '${next}'.`,
+    thoughts: why,
     action: next,
   };
 }

@@ -112,6 +112,7 @@ export async function startEnvServer(o: EnvServerOptions): Promise<EnvServer> {
     }).finally(() => o.log?.(`${req.method} ${req.url} ${res.statusCode}`));
   });
   server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000; // must not exceed requestTimeout
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port ?? 0, host, () => resolve());
