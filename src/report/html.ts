@@ -141,7 +141,7 @@ export function renderReport(r: ReportInput): string {
   const status = table(['stage', 'status', 'attempts', 'wall seconds', 'summary'], stages.map((s) => {
     const st = r.state.stages[s];
     return [s, st?.status ?? 'pending', st?.attempts ?? 0, st?.seconds ?? 0,
-      Object.entries(st?.result?.summary ?? {}).map(([k, v]) => `${k}=${typeof v === 'number' ? fmt(v) : v}`).join(' ')];
+      st?.status === 'failed' ? `error: ${st.error}` : Object.entries(st?.result?.summary ?? {}).map(([k, v]) => `${k}=${typeof v === 'number' ? fmt(v) : v}`).join(' ')];
   }));
   const curves = stages.flatMap((s) => {
     const charts = stageCharts(s, r.metrics[s] ?? []);

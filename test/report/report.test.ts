@@ -61,6 +61,14 @@ describe('report', () => {
     expect(new Set(html.match(/https?:\/\/[^"]*/g))).toEqual(new Set(['http://www.w3.org/2000/svg']));
   });
 
+  it('shows a failed stage with its error, and a dataset that cannot be read with the reason', () => {
+    const run = readRun(makeRun());
+    run.state.stages.online = { status: 'failed', attempts: 1, seconds: 3, error: 'out of <memory>' };
+    const html = renderReport({ ...run, composition: { error: 'no table at x' } });
+    expect(html).toContain('<td>online</td><td>failed</td><td>1</td><td>3</td><td>error: out of &lt;memory&gt;</td>');
+    expect(html).toContain('could not be read: no table at x');
+  });
+
   const browser = findChromium();
   it.skipIf(!browser)(`renders every chart with data in headless Chromium${browser ? '' : ' (SKIPPED: no chromium on PATH; install Debian\'s chromium package or set O2O_CHROMIUM)'}`, async () => {
     const dir = makeRun();
