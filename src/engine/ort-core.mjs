@@ -60,6 +60,8 @@ export function createCore(opts) {
     async run(id, feeds, fetch) {
       const s = sessions.get(id);
       if (!s) throw new Error(`runner: session ${id} is closed`);
+      // feeds that are not inputs are ignored: models drop the inputs their outputs do not use, so one batch
+      // record can feed several models
       const inputs = {};
       const named = new Map();
       for (const meta of s.session.inputMetadata) {

@@ -61,6 +61,9 @@ export function buildTrainStep(g: Graph, spec: TrainStepSpec): TrainStepModel {
   if (trainable.length === 0) throw new Error('buildTrainStep: the graph has no trainable params');
   const dtype: DType = trainable[0].value.dtype;
   const metricEntries = Object.entries(spec.metrics ?? {});
+  for (const [n] of metricEntries) {
+    if (n === 'loss' || n === 'grad_norm' || n.startsWith('next/')) throw new Error(`buildTrainStep: metric name ${JSON.stringify(n)} is taken by the step model's own outputs; rename it`);
+  }
   const batchCandidates = g.inputs.slice();
 
   const lr = g.input('lr', dtype, []);
