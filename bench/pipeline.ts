@@ -54,6 +54,7 @@ export async function run(args: BenchArgs): Promise<void> {
   const base = { bench: 'pipeline', pipeline: config.name! };
   for (const [stage, st] of Object.entries(state.stages)) {
     figure({ ...base, figure: 'stage_seconds', stage, value: st.seconds, unit: 's' });
+    figure({ ...base, figure: 'stage_cpu_seconds', stage, value: st.cpuSeconds ?? NaN, unit: 's' });
     for (const [k, v] of Object.entries(st.result?.summary ?? {})) {
       if (COUNTS.includes(k) && typeof v === 'number') figure({ ...base, figure: `${k}_per_s`, stage, value: v / st.seconds, unit: `${k}/s` });
     }

@@ -14,8 +14,10 @@ export interface StageState {
   status: StageStatus;
   /** How many times the stage was started (more than 1 after a resume). */
   attempts: number;
-  /** Wall seconds over all attempts (a killed attempt counts up to its last state write). */
+  /** Wall seconds over the attempts that ended (a killed attempt is not counted). */
   seconds: number;
+  /** CPU seconds of the process (all threads) over the same attempts: on an idle machine ≈ wall × cores busy. */
+  cpuSeconds?: number;
   startedAt?: string;
   finishedAt?: string;
   error?: string;

@@ -55,13 +55,15 @@ export async function runPipeline(config: PipelineConfig, opts: RunOptions): Pro
     const attempts = (before?.attempts ?? 0) + 1;
     log(`${label}: ${attempts > 1 ? `resuming (attempt ${attempts})` : 'starting'}`);
     const t0 = Date.now();
+    const cpu0 = process.cpuUsage();
     const seconds = before?.seconds ?? 0;
+    const cpuSeconds = () => (before?.cpuSeconds ?? 0) + (({ user, system }) => (user + system) / 1e6)(process.cpuUsage(cpu0));
     state.stages[name] = { status: 'running', attempts, seconds, startedAt: new Date(t0).toISOString() };
     writeState(runDir, state);
     try {
       const result = await stage.run(ctx);
       state.stages[name] = {
-        ...state.stages[name]!, status: 'done', seconds: seconds + (Date.now() - t0) / 1000,
+        ...state.stages[name]!, status: 'done', seconds: seconds + (Date.now() - t0) / 1000, cpuSeconds: cpuSeconds(),
         finishedAt: new Date().toISOString(), result,
       };
       writeState(runDir, state);
@@ -69,7 +71,7 @@ export async function runPipeline(config: PipelineConfig, opts: RunOptions): Pro
       log(`${label}: done in ${((Date.now() - t0) / 1000).toFixed(1)} s ${formatSummary(result.summary)}`);
     } catch (e) {
       state.stages[name] = {
-        ...state.stages[name]!, status: 'failed', seconds: seconds + (Date.now() - t0) / 1000,
+        ...state.stages[name]!, status: 'failed', seconds: seconds + (Date.now() - t0) / 1000, cpuSeconds: cpuSeconds(),
         error: (e as Error).message,
       };
       writeState(runDir, state);

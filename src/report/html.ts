@@ -123,9 +123,9 @@ function throughputSection(state: RunState): string {
     if (!st) continue;
     const counts = Object.entries(st.result?.summary ?? {}).filter(([k, v]) => typeof v === 'number' && /^(rows|steps|episodes|envSteps|tokens)$/.test(k));
     const rates = counts.map(([k, v]) => `${fmt((v as number) / Math.max(st.seconds, 1e-9))} ${k}/s`).join(', ');
-    rows.push([s, st.status, st.attempts, st.seconds, rates || '-']);
+    rows.push([s, st.status, st.attempts, st.seconds, st.cpuSeconds ?? '-', rates || '-']);
   }
-  return table(['stage', 'status', 'attempts', 'wall seconds', 'throughput'], rows);
+  return table(['stage', 'status', 'attempts', 'wall seconds', 'CPU seconds (all threads)', 'throughput'], rows);
 }
 
 const CSS = `body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}

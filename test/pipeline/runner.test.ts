@@ -33,7 +33,7 @@ describe('stage runner', () => {
     await runPipeline(config, { runDir, stages, quiet: true });
     expect(calls).toEqual(['ingest', 'eval']);
     const st = readState(runDir);
-    expect(st.stages.ingest).toMatchObject({ status: 'done', attempts: 1 });
+    expect(st.stages.ingest).toMatchObject({ status: 'done', attempts: 1, seconds: expect.any(Number), cpuSeconds: expect.any(Number) });
     expect(st.stages.eval?.result?.summary.sawIngest).toBe(1);
     expect(JSON.parse(readFileSync(path.join(runDir, 'config.json'), 'utf8'))).toEqual(config);
     expect(readdirSync(runDir).filter((f) => f.includes('tmp'))).toEqual([]);
