@@ -103,6 +103,15 @@ def write_metadata(data_path, data_format, obs_space, act_space, task, dataset_i
         json.dump(metadata, f)
 
 
+def start_dataset(out_dir, folder, data_format, size, dataset_id, eps):
+    """The data folder with its metadata.json (minari_storage.new + the dataset's update_metadata)."""
+    data_path = os.path.join(out_dir, folder, "data")
+    os.makedirs(data_path, exist_ok=True)
+    obs_space, act_space = spaces_for(size)
+    write_metadata(data_path, data_format, obs_space, act_space, eps[0]["task"], dataset_id, eps)
+    return data_path
+
+
 def add_episode_to_group(episode_buffer, episode_group):
     """minari hdf5_storage._add_episode_to_group, for the value kinds the sample holds."""
     for key, data in episode_buffer.items():
@@ -124,11 +133,7 @@ def add_episode_to_group(episode_buffer, episode_group):
 
 
 def write_hdf5(episodes_dir, eps, out_dir, size=32):
-    data_path = os.path.join(out_dir, "minari-hdf5", "data")
-    os.makedirs(data_path, exist_ok=True)
-    obs_space, act_space = spaces_for(size)
-    task = eps[0]["task"]
-    write_metadata(data_path, "hdf5", obs_space, act_space, task, "gym_cards/numberline-mixed-v0", eps)
+    data_path = start_dataset(out_dir, "minari-hdf5", "hdf5", size, "gym_cards/numberline-mixed-v0", eps)
     with h5py.File(os.path.join(data_path, "main_data.hdf5"), "a", track_order=True) as file:
         for episode_id, ep in enumerate(eps):
             group = file.create_group(f"episode_{episode_id}")
@@ -157,11 +162,7 @@ def jpeg_column(values):
 
 
 def write_parquet(episodes_dir, eps, out_dir, size=96):
-    data_path = os.path.join(out_dir, "minari-parquet", "data")
-    os.makedirs(data_path, exist_ok=True)
-    obs_space, act_space = spaces_for(size)
-    task = eps[0]["task"]
-    write_metadata(data_path, "parquet", obs_space, act_space, task, "gym_cards/numberline-mixed-jpeg-v0", eps)
+    data_path = start_dataset(out_dir, "minari-parquet", "parquet", size, "gym_cards/numberline-mixed-jpeg-v0", eps)
     for episode_id, ep in enumerate(eps):
         rewards = np.asarray(ep["rewards"], dtype=np.float64).reshape(-1)
         terminations = np.asarray(ep["terminations"]).reshape(-1)
@@ -202,11 +203,7 @@ def summary(eps, first_image):
 def write_arrow(episodes_dir, eps, out_dir, size=16):
     """minari arrow_storage.update_episodes / _encode_space: Box as flattened fixed-size lists, Discrete as
     int32, infos as one JSON text per row (encode_info_list), T+1 rows with actions/rewards/flags padded."""
-    data_path = os.path.join(out_dir, "minari-arrow", "data")
-    os.makedirs(data_path, exist_ok=True)
-    obs_space, act_space = spaces_for(size)
-    task = eps[0]["task"]
-    write_metadata(data_path, "arrow", obs_space, act_space, task, "gym_cards/numberline-mixed-raw-v0", eps)
+    data_path = start_dataset(out_dir, "minari-arrow", "arrow", size, "gym_cards/numberline-mixed-raw-v0", eps)
     for episode_id, ep in enumerate(eps):
         images = frames(episodes_dir, ep, size)
         prompts = [o["text"] for o in ep["observations"]]
