@@ -5,8 +5,14 @@ import path from 'node:path';
 import type { StepRow } from '../../src/store/index.ts';
 import { Rng } from '../../src/util/rng.ts';
 
+const roots: string[] = [];
+process.once('exit', () => { for (const r of roots) fs.rmSync(r, { recursive: true, force: true }); });
+
+/** A fresh store root in the temp folder, removed when the test process exits. */
 export function tempRoot(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'o2o-'));
+  const r = fs.mkdtempSync(path.join(os.tmpdir(), 'o2o-'));
+  roots.push(r);
+  return r;
 }
 
 /** `episodes` episodes of `steps` steps each; ids prefixed by `prefix`; varied nulls and edge values. */
