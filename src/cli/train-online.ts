@@ -15,6 +15,9 @@ export const command: Command = {
     'env-steps': { type: 'string', help: 'env steps to collect in all' },
     envs: { type: 'string', default: '16', help: 'environments stepped side by side' },
     out: { type: 'string', help: 'run folder (re-running with the same folder resumes)' },
+    remote: { type: 'string', help: 'act in envs of a remote-env server at this URL (see docs/remote-env.md) instead of local ones' },
+    'token-env': { type: 'string', help: 'name of the environment variable holding the remote server\'s bearer token' },
+    concurrency: { type: 'string', help: 'remote env requests in flight at once (default: --envs)' },
     dataset: { type: 'string', default: 'online', help: 'the dataset the rollouts are appended to' },
     seed: { type: 'string', default: '0', help: 'seed of every random choice' },
     settings: { type: 'string', help: 'method settings as a JSON object, e.g. \'{"stepsPerUpdate": 256, "lr": 1e-4}\'' },
@@ -30,6 +33,8 @@ export const command: Command = {
       from: String(values.from), task: String(values.task), algo: algo as 'ppo', settings: jsonOption(values, 'settings'),
       envSteps: intOption(values, 'env-steps'), envs: intOption(values, 'envs'), out: String(values.out), seed: intOption(values, 'seed'),
       storeRoot: storeRoot(values.root as string | undefined), dataset: String(values.dataset),
+      remote: typeof values.remote === 'string' ? { url: values.remote, token: values['token-env'] ? process.env[String(values['token-env'])] : undefined } : undefined,
+      concurrency: values.concurrency === undefined ? undefined : intOption(values, 'concurrency'),
       threads: values.threads === undefined ? undefined : intOption(values, 'threads'), quiet: values.quiet === true,
     });
     console.log(`${r.state.envSteps} env steps, ${r.state.episodes} episodes, policy version ${r.state.version}; success (last 200 episodes) ${(100 * r.last.success).toFixed(1)}%; policy: ${r.policyFile}`);

@@ -9,6 +9,7 @@
 import path from 'node:path';
 import { openRunner, type Runner } from '../engine/index.ts';
 import { GymCardsEnv } from '../envs/env.ts';
+import { RemoteEnv } from '../envs/remote/client.ts';
 import { openGenerator } from '../models/generate.ts';
 import type { Vlm } from '../models/vlm.ts';
 import { openTable } from '../store/index.ts';
@@ -37,10 +38,10 @@ export interface OnlineOptions {
   seed: number;
   storeRoot: string;
   dataset: string;
+  /** act in envs of a remote-env server (docs/remote-env.md) instead of local gym_cards envs */
+  remote?: { url: string; token?: string };
   /** env calls in flight at once (remote envs); default: envs */
   concurrency?: number;
-  /** environments to act in instead of local gym_cards envs (e.g. remote-env clients) */
-  makeEnvs?: (count: number) => ActorEnv[];
   threads?: number;
   quiet?: boolean;
 }
@@ -68,9 +69,12 @@ export async function trainOnline(o: OnlineOptions): Promise<{ policyFile: strin
   const runner = await openRunner({ threads: o.threads, thread: 'inline' });
   const learner = await openLearner(runner, vlm, o, settings);
   const gen = await openGenerator(vlm, runner);
+  let envs: (ActorEnv & { task: string; close(): Promise<void> })[] = [];
   try {
-    const envs = o.makeEnvs ? o.makeEnvs(o.envs) : Array.from({ length: o.envs }, (_, n) => new GymCardsEnv(o.task, { seed: n }));
-    const taskId = envs[0] instanceof GymCardsEnv ? envs[0].task : o.task;
+    envs = o.remote
+      ? await Promise.all(Array.from({ length: o.envs }, (_, n) => RemoteEnv.create(o.remote!.url, { task: o.task, seed: n, token: o.remote!.token })))
+      : Array.from({ length: o.envs }, (_, n) => new GymCardsEnv(o.task, { seed: n }));
+    const taskId = envs[0].task;
     let st: LoopState = { iteration: 0, envSteps: 0, version: v0, recent: [], episodes: 0 };
     const done = run.checkpoints();
     if (done.length) {
@@ -122,6 +126,7 @@ export async function trainOnline(o: OnlineOptions): Promise<{ policyFile: strin
     savePolicy(policyFile, await learner.policy(), st.version);
     return { policyFile, state: st, last };
   } finally {
+    await Promise.all(envs.map((e) => e.close()));
     await gen.close();
     await learner.close();
     await runner.close();

@@ -15,6 +15,7 @@ import { openTable } from '../../src/store/index.ts';
 import { loadPolicy, savePolicy } from '../../src/rollout/policy-file.ts';
 import { RunFolder } from '../../src/rollout/run-folder.ts';
 import { trainOnline, type OnlineOptions } from '../../src/rollout/train-online.ts';
+import { startEnvServer } from '../../src/envs/remote/server.ts';
 import { noisyNumberLine, TINY_MODEL } from '../algos/helpers.ts';
 
 let root: string, from: string;
@@ -100,5 +101,18 @@ describe('online CoSo and VLMQ-online', () => {
     const r = await trainOnline(opts({ from: from256, algo: 'afsft', out: path.join(root, 'vlmq'), dataset: 'vlmq', envSteps: 8, settings: { envStepsPerUpdate: 8, gradStepsPerUpdate: 2, batchSize: 4 } }));
     expect(r.last.store_rows).toBe(offline.length + r.state.envSteps);
     expect(Number.isFinite(r.last.loss)).toBe(true);
+  });
+});
+
+describe('online with remote envs', () => {
+  it('acts in envs of a remote-env server exactly as in local ones', async () => {
+    const server = await startEnvServer({ tasks: ['numberline'], port: 0 });
+    try {
+      const r = await trainOnline(opts({ out: path.join(root, 'remote'), dataset: 'remote', envSteps: 4, remote: { url: server.url }, concurrency: 1 }));
+      expect(r.state.envSteps).toBeGreaterThanOrEqual(4);
+      const t = await (await (await openTable(root, 'remote')).snapshot()).read({ columns: ['task', 'policy_version'] });
+      expect(t.numRows).toBe(r.state.envSteps);
+      expect(t.getChild('task')!.get(0)).toBe('gym_cards/NumberLine-v0');
+    } finally { await server.close(); }
   });
 });
