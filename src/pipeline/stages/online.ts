@@ -1,12 +1,10 @@
 /**
  * The online stage: `trainOnline` (src/rollout) from the offline stage's policy, in the stage folder
- * (checkpoints, metrics, resume), appending every rollout batch to the dataset with its policy version.
- * Remote envs are remote-env clients (src/envs/remote), created here and closed when the stage ends.
+ * (checkpoints, metrics, resume), appending every rollout batch to the dataset with its policy version;
+ * local gym_cards envs, or the envs of a remote env server.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { RemoteEnv } from '../../envs/remote/client.ts';
-import type { ActorEnv } from '../../rollout/actor.ts';
 import { openTable } from '../../store/index.ts';
 import { trainOnline } from '../../rollout/train-online.ts';
 import type { Stage, StageContext } from '../stage.ts';
@@ -18,12 +16,13 @@ export function latestPolicy(ctx: StageContext, stage: string): string {
   return path.join(ctx.runDir, from);
 }
 
-async function remoteEnvs(ctx: StageContext): Promise<RemoteEnv[] | undefined> {
-  const { remote, count, task } = ctx.config.stages.online!.envs;
-  if (!remote) return undefined;
-  const token = remote.tokenEnv ? process.env[remote.tokenEnv] : undefined;
-  if (remote.tokenEnv && !token) throw new Error(`stages.online.envs.remote.tokenEnv names $${remote.tokenEnv}, which is not set; export the server's token in it`);
-  return Promise.all(Array.from({ length: count }, (_, n) => RemoteEnv.create(remote.url, { task, seed: ctx.config.seed + n, token })));
+/** The remote env server of the config, with the token read from the variable it names. */
+function remote(ctx: StageContext): { url: string; token?: string } | undefined {
+  const r = ctx.config.stages.online!.envs.remote;
+  if (!r) return undefined;
+  const token = r.tokenEnv ? process.env[r.tokenEnv] : undefined;
+  if (r.tokenEnv && !token) throw new Error(`stages.online.envs.remote.tokenEnv names $${r.tokenEnv}, which is not set; export the server's token in it`);
+  return { url: r.url, token };
 }
 
 export const onlineStage: Stage = {
@@ -31,21 +30,15 @@ export const onlineStage: Stage = {
   isDone: (ctx) => existsSync(path.join(ctx.dir, 'policy.safetensors')),
   async run(ctx) {
     const c = ctx.config.stages.online!;
-    const remote = await remoteEnvs(ctx);
-    try {
-      const r = await trainOnline({
-        from: latestPolicy(ctx, 'online'), task: c.envs.task, algo: c.algo as 'ppo', settings: c.settings, envSteps: c.envSteps,
-        envs: c.envs.count, out: ctx.dir, seed: ctx.config.seed, storeRoot: ctx.storeRoot, dataset: ctx.config.dataset,
-        concurrency: c.envs.remote?.concurrency, makeEnvs: remote && ((): ActorEnv[] => remote),
-        threads: ctx.config.engine.threads, quiet: ctx.quiet,
-      });
-      return {
-        summary: { envSteps: r.state.envSteps, episodes: r.state.episodes, policyVersion: r.state.version, success: r.last.success, storeVersion: await storeVersion(ctx) },
-        checkpoint: path.relative(ctx.runDir, r.policyFile),
-      };
-    } finally {
-      await Promise.all((remote ?? []).map((e) => e.close()));
-    }
+    const r = await trainOnline({
+      from: latestPolicy(ctx, 'online'), task: c.envs.task, algo: c.algo as 'ppo', settings: c.settings, envSteps: c.envSteps,
+      envs: c.envs.count, out: ctx.dir, seed: ctx.config.seed, storeRoot: ctx.storeRoot, dataset: ctx.config.dataset,
+      remote: remote(ctx), concurrency: c.envs.remote?.concurrency, threads: ctx.config.engine.threads, quiet: ctx.quiet,
+    });
+    return {
+      summary: { envSteps: r.state.envSteps, episodes: r.state.episodes, policyVersion: r.state.version, success: r.last.success, storeVersion: await storeVersion(ctx) },
+      checkpoint: path.relative(ctx.runDir, r.policyFile),
+    };
   },
 };
 
