@@ -10,7 +10,7 @@
  */
 import {
   add, adamw, attention, buildInference, buildTrainStep, cast, crossEntropy, div, gather, gelu, Graph, hostTensor,
-  init, layerNorm, linear, mul, openTrainer, reshape, softmax, sum, transpose, unsqueeze, arange,
+  init, layerNorm, linear, maximum, mul, openTrainer, reshape, softmax, sum, transpose, unsqueeze, arange,
   type HostTensor, type Runner, type Session, type Tensor, type Trainer,
 } from '../engine/index.ts';
 import { Rng } from '../util/rng.ts';
@@ -56,7 +56,7 @@ export async function openScm(
     h = add(h, lin(gelu(lin(ln(h, `l${l}.ln2`), `l${l}.ff1`, d, s.ffn)), `l${l}.ff2`, s.ffn, d));
   }
   const m = unsqueeze(cast(keyMask, 'float32'), [-1]);
-  const pooled = div(sum(mul(ln(h, 'lnf'), m), [1]), sum(m, [1]));
+  const pooled = div(sum(mul(ln(h, 'lnf'), m), [1]), maximum(sum(m, [1]), 1)); // an empty sequence pools to 0, not NaN
   const logits = lin(pooled, 'head', d, o.classes);
   const probs = softmax(logits, -1);
   const model = buildTrainStep(g, { loss: crossEntropy(logits, labels), optimizer: adamw({ weightDecay: 0 }), clipNorm: 1.0 });

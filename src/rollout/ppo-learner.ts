@@ -4,7 +4,7 @@
  * passes of shuffled minibatches. CoSo adds the counterfactual weights from its SCM, which is pre-trained
  * on the store's rows before the first update and trained on every fresh batch.
  */
-import { openTrainer, type HostTensor, type Runner } from '../engine/index.ts';
+import { openRunner, openTrainer, type HostTensor, type Runner } from '../engine/index.ts';
 import { getTask } from '../envs/registry.ts';
 import { encodeTeacherForced } from '../models/policy.ts';
 import type { Vlm } from '../models/vlm.ts';
@@ -24,10 +24,13 @@ export async function openPpoLearner(runner: Runner, vlm: Vlm, o: OnlineOptions,
   const trainer = await openTrainer(runner, coso ? buildCosoStep(vlm, cfg, coso) : buildPpoStep(vlm, cfg));
   const actions = getTask(o.task).actions;
   let scm: Scm | null = null;
+  let scmRunner: Runner | null = null;
   let zero = new Set<number>();
   let scmPretrained = false;
   if (coso) {
-    scm = await openScm(runner, { vocabSize: vlm.tok.vocabSize, classes: actions.length, seed: o.seed });
+    // its own runner: two trainers on one runner would share the optimizer's 'step' state
+    scmRunner = await openRunner({ threads: o.threads, thread: 'inline' });
+    scm = await openScm(scmRunner, { vocabSize: vlm.tok.vocabSize, classes: actions.length, seed: o.seed });
     const sp = vlm.tok.special;
     zero = zeroTokenSet(vlm.tok.vocabSize, (id) => vlm.tok.tokenText(id), [sp.pad, sp.bos, sp.eos, sp.image], actions);
   }
@@ -41,7 +44,8 @@ export async function openPpoLearner(runner: Runner, vlm: Vlm, o: OnlineOptions,
     const seqs: number[][] = [], labels: number[] = [];
     for (let i = 0; i < t.numRows; i++) {
       const a = actions.indexOf(t.getChild('action_text')!.get(i) as string);
-      if (a >= 0) { seqs.push(Array.from(vlm.tok.encode(t.getChild('output_text')!.get(i) as string))); labels.push(a); }
+      const seq = Array.from(vlm.tok.encode(t.getChild('output_text')!.get(i) as string));
+      if (a >= 0 && seq.length > 0) { seqs.push(seq); labels.push(a); }
     }
     let last = { loss: NaN, acc: NaN };
     for (let s = 0; s < coso!.scmPretrainSteps && seqs.length; s++) {
@@ -115,6 +119,7 @@ export async function openPpoLearner(runner: Runner, vlm: Vlm, o: OnlineOptions,
     policy: async () => ({ ...vlm, weights: { ...vlm.weights, ...(await trainer.params()) } }),
     async close() {
       await scm?.close();
+      await scmRunner?.close();
       await trainer.close();
     },
   };

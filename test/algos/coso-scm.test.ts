@@ -47,6 +47,11 @@ describe('CoSo counterfactual weights with the trained SCM', () => {
     expect(acc).toBeGreaterThan(0.95);
   });
 
+  it('gives finite probabilities for an empty sequence (a generation that is only EOS decodes to nothing)', async () => {
+    const [p] = await scm.classify([[]]);
+    expect(Array.from(p).every(Number.isFinite)).toBe(true);
+  });
+
   it('puts the largest weight on the action token and zero on punctuation', async () => {
     const zero = zeroTokenSet(tok.vocabSize, (id) => tok.tokenText(id), [256, 257, 258, 259], ['-', '+']);
     const sample = data.slice(100, 110);
