@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- online [--quick] [--from POLICY] [--tasks numberline,ezpoints,blackjack] [--seeds N]
- *  [--env-steps N] [--offline-steps N]`: PPO vs CoSo from the same starting policy, the same env-step budget
+ *  [--env-steps N] [--offline-steps N] [--algos ppo,coso]`: PPO vs CoSo from the same starting policy, the same env-step budget
  * and seeds. Without --from, the starting policy is trained here by SFT on expert episodes of each task.
  * Per run it prints the learning curve (success over the last 200 episodes vs env steps) and reports the
  * final success, wall time and env steps/s; per task, CoSo's wall time over PPO's.
@@ -38,6 +38,7 @@ export async function run(args: BenchArgs): Promise<void> {
   const seeds = num(args.argv, 'seeds', q ? 1 : 3);
   const envSteps = num(args.argv, 'env-steps', q ? 24 : 5000);
   const offlineSteps = num(args.argv, 'offline-steps', 300);
+  const algos = (opt(args.argv, 'algos') ?? 'ppo,coso').split(',') as ('ppo' | 'coso')[];
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'o2o-bench-online-'));
   try {
     for (const task of tasks) {
@@ -54,7 +55,7 @@ export async function run(args: BenchArgs): Promise<void> {
         })).policyFile;
       }
       const wall: Record<string, number[]> = {};
-      for (const algo of ['ppo', 'coso'] as const) {
+      for (const algo of algos) {
         for (let seed = 0; seed < seeds; seed++) {
           const out = path.join(root, `${task}-${algo}-${seed}`);
           const settings = q ? { stepsPerUpdate: 8, minibatchSize: 8, epochs: 1, ...(algo === 'coso' ? { scmPretrainSteps: 2 } : {}) } : { stepsPerUpdate: 128, minibatchSize: 16 };
@@ -72,7 +73,7 @@ export async function run(args: BenchArgs): Promise<void> {
         }
       }
       const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-      figure({ bench: 'online', figure: 'wall_ratio', task, value: mean(wall.coso) / mean(wall.ppo), unit: 'coso/ppo' });
+      if (wall.coso && wall.ppo) figure({ bench: 'online', figure: 'wall_ratio', task, value: mean(wall.coso) / mean(wall.ppo), unit: 'coso/ppo' });
     }
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
