@@ -53,12 +53,14 @@
  * the same runner and a generation session share one copy of the weights (without a trainer, put them
  * there with `runner.setState(values)`); 'initializers' (default) bakes the current param values into the
  * model: load a checkpoint's params first with `g.setParamValues(values)` (it refuses names that are not
- * params of g, so leave out a trainer checkpoint's optimizer slots 'adamw.m/...' and 'step'). For lowest decode latency open the runner
- * with `thread: 'inline'` (same interface, runs in the calling thread).
+ * params of g, so leave out a trainer checkpoint's optimizer slots 'adamw.m/...' and 'step'). For lowest
+ * decode latency open the runner with `thread: 'inline'` (same interface, runs in the calling thread).
+ * Feeds that a model does not take are ignored (models drop unused inputs), so one batch record can feed
+ * several models. `gradients(loss, [tensors])` gives gradient tensors for graphs of your own.
  *
  * ## Providers and threads
  * `openRunner({ provider: 'cpu' | 'cuda' | 'webgpu', threads })`: cpu is the default; cuda needs the CUDA
- * build of onnxruntime-node (see README "Engine"); a provider that cannot start fails with an error naming
+ * build of onnxruntime-node (see README "GPU"); a provider that cannot start fails with an error naming
  * the missing piece. `threads` = intra-op threads (default: one per physical core).
  */
 export * from './dtype.ts';
