@@ -113,6 +113,9 @@ for line in sys.stdin:
 `;
 
 export async function run(args: BenchArgs): Promise<void> {
+  // `--provider webgpu|cuda`: the GPU bench (device-resident state vs copies every step), bench/gpu.ts.
+  const provider = args.argv[args.argv.indexOf('--provider') + 1];
+  if (args.argv.includes('--provider') && provider !== 'cpu') return (await import('./gpu.ts')).run(args);
   const threads = option(args.argv, '--threads', os.availableParallelism());
   const runs = option(args.argv, '--runs', args.quick ? 3 : 10);
   console.log(`engine: one training step (forward, backward, AdamW), ${threads} intra-op threads on both sides, median of ${runs} runs after 1 warm-up;`);
