@@ -19,11 +19,11 @@ describe('experiments, quick', () => {
       expect(s.value).toBeLessThanOrEqual(1);
     }
     expect(f.find((x) => x.figure === 'behaviour_success')).toBeDefined();
-  });
+  }, 300_000);
 
   it('bench online --quick reports PPO and CoSo success, wall time and their ratio', async () => {
     const f = await figures(() => online({ quick: true, argv: [] }));
     for (const algo of ['ppo', 'coso']) expect(f.find((x) => x.figure === 'success' && x.algo === algo)).toBeDefined();
     expect((f.find((x) => x.figure === 'wall_ratio')!.value as number) > 0).toBe(true);
-  });
+  }, 300_000);
 });
