@@ -53,6 +53,7 @@ const GROUPS: { title: string; test: RegExp; yRange?: [number, number] }[] = [
   { title: 'success rate', test: /success/i, yRange: [0, 1] },
   { title: 'return', test: /return/i },
   { title: 'losses', test: /loss|^(actor|critic|pg|vf)$/i },
+  { title: 'generation (tokens/s)', test: /^tokens_per_s$/ }, // its scale is ~100x env steps/s
   { title: 'throughput', test: /per_?s(ec)?$/i },
   { title: 'seconds per update', test: /_s$/ },
   { title: 'ratio statistics', test: /ratio|clip_frac|kl/i },
