@@ -2,12 +2,15 @@
  * A policy file: every weight of the VLM (safetensors) with the model config and the tokenizer in the
  * metadata, and the policy version (number of online updates behind it; 0 after offline training).
  * Written by `train offline` / `train online`, read by `eval`, `train online --from` and the pipeline.
- * (Kept here until src/models offers its own import/export of whole policies.)
+ * One file (unlike src/models/io.ts's policy folder) so that a run folder's policy is a single artefact; the
+ * weights go through io.ts's `importWeights`, which checks every name and shape against the config.
+ * A tokenizer path in the config is resolved against the working directory, as it was given on the CLI.
  */
 import { loadSafetensors, saveSafetensors } from '../engine/index.ts';
 import { loadHfTokenizer } from '../models/hf-tokenizer.ts';
 import { byteTokenizer, type Tokenizer } from '../models/tokenizer.ts';
-import { vlmConfig, type Vlm, type Weights } from '../models/vlm.ts';
+import { importWeights } from '../models/io.ts';
+import { vlmConfig, type Vlm } from '../models/vlm.ts';
 
 export function makeTokenizer(spec: string): Tokenizer {
   return spec === 'byte' ? byteTokenizer() : loadHfTokenizer(spec);
@@ -18,7 +21,7 @@ export function savePolicy(file: string, m: Vlm, version: number): void {
 }
 
 export function loadPolicy(file: string): { vlm: Vlm; version: number } {
-  const { tensors, metadata } = loadSafetensors(file);
+  const { metadata } = loadSafetensors(file);
   if (!metadata.o2o_model) {
     throw new Error(`${file}: not an o2o policy file (no "o2o_model" in its metadata); pass the policy.safetensors of a run folder`);
   }
@@ -27,5 +30,5 @@ export function loadPolicy(file: string): { vlm: Vlm; version: number } {
   if (metadata.o2o_tokenizer && metadata.o2o_tokenizer !== tok.id) {
     throw new Error(`${file}: written with tokenizer ${metadata.o2o_tokenizer}, but the config's tokenizer is ${tok.id}`);
   }
-  return { vlm: { cfg, tok, weights: tensors as Weights }, version: Number(metadata.o2o_policy_version ?? 0) };
+  return { vlm: { cfg, tok, weights: importWeights(file, cfg, tok) }, version: Number(metadata.o2o_policy_version ?? 0) };
 }
