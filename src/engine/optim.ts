@@ -1,17 +1,37 @@
 /**
- * Optimizers as graph code: given a param, its gradient and its state tensors, the updated param and state.
- * `lr` is a float scalar graph input (schedules are computed by the caller per step); `t` is the 1-based
- * step number as a float scalar (for bias correction).
+ * Optimizers as graph code: given every trainable param with its gradient and state tensors, the updated
+ * params and state. `lr` is a float scalar graph input (schedules are computed by the caller per step);
+ * `t` is the 1-based step number as a float scalar (for bias correction); `scale` (a float scalar, or
+ * absent for 1) multiplies every gradient: grad-norm clipping folded into the update's scalars, so that
+ * clipping costs no pass over the gradients.
+ *
+ * Each pass over a param-sized tensor costs about as much as the next (onnxruntime's CPU provider fuses no
+ * element-wise chains), so the updates are written with as few of them as the math allows: scalar factors
+ * are combined first (scalar ops are free), and Adam's second moment takes g^2 from the grad norm.
  */
 import { hostTensor, type HostTensor } from './dtype.ts';
 import type { Param, Tensor } from './graph.ts';
 import { add, div, mul, pow, sqrt, sub } from './ops/elementwise.ts';
 
+export interface Grad {
+  /** d loss / d param, before `scale`. */
+  raw: Tensor;
+  /** raw * raw (the grad norm's term, shared). */
+  sq: Tensor;
+}
+
+export interface ParamUpdate {
+  p: Param;
+  grad: Grad;
+  /** One tensor per slot, in the order of `slots`. */
+  state: Tensor[];
+}
+
 export interface Optimizer {
   name: string;
   /** Names (suffixes) of the per-param state tensors, each initialised to zeros of the param's shape. */
   slots: string[];
-  update(p: Param, grad: Tensor, state: Tensor[], lr: Tensor, t: Tensor): { param: Tensor; state: Tensor[] };
+  update(params: ParamUpdate[], lr: Tensor, t: Tensor, scale?: Tensor): { param: Tensor; state: Tensor[] }[];
 }
 
 export interface SgdOptions {
@@ -24,11 +44,14 @@ export function sgd(opts: SgdOptions = {}): Optimizer {
   return {
     name: 'sgd',
     slots: mom > 0 ? ['buf'] : [],
-    update(p, g, state, lr) {
-      if (mom === 0) return { param: sub(p.tensor, mul(lr, g)), state: [] };
-      // torch sets buf = g on the first step, which is what this gives from buf = 0
-      const buf = add(mul(state[0], mom), g);
-      return { param: sub(p.tensor, mul(lr, buf)), state: [buf] };
+    update(params, lr, _t, scale) {
+      const lrScaled = scale ? mul(lr, scale) : lr;
+      return params.map(({ p, grad, state }) => {
+        if (mom === 0) return { param: sub(p.tensor, mul(grad.raw, lrScaled)), state: [] };
+        // torch sets buf = g on the first step, which is what this gives from buf = 0
+        const buf = add(mul(state[0], mom), scale ? mul(grad.raw, scale) : grad.raw);
+        return { param: sub(p.tensor, mul(buf, lr)), state: [buf] };
+      });
     },
   };
 }
@@ -42,25 +65,34 @@ export interface AdamOptions {
 }
 
 /**
- * AdamW as torch.optim.AdamW (single-tensor path):
+ * AdamW as torch.optim.AdamW (single-tensor path), g = scale raw:
  *   p -= lr wd p;  m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;
- *   p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
+ *   p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps),
+ * computed as (k = sqrt(1 - b2^t), the same value up to rounding):
+ *   m = b1 m + (scale (1-b1)) raw;  v = b2 v + (scale^2 (1-b2)) raw^2;
+ *   p = (1 - lr wd) p - (lr k / (1 - b1^t)) m / (sqrt(v) + eps k)
+ * which is 11 passes over each param-sized tensor (12 with decay) besides the shared raw^2.
  */
 export function adamw(opts: AdamOptions = {}): Optimizer {
   const b1 = opts.beta1 ?? 0.9, b2 = opts.beta2 ?? 0.999, eps = opts.eps ?? 1e-8, wd = opts.weightDecay ?? 0.01;
   return {
     name: 'adamw',
     slots: ['m', 'v'],
-    update(p, g, [m, v], lr, t) {
-      let w = p.tensor;
-      if (wd > 0 && p.decay) w = mul(w, sub(1, mul(lr, wd)));
-      const m2 = add(mul(m, b1), mul(g, 1 - b1));
-      const v2 = add(mul(v, b2), mul(mul(g, g), 1 - b2));
-      const bc1 = sub(1, pow(t.graph.scalar(b1, t.dtype), t));
-      const bc2 = sub(1, pow(t.graph.scalar(b2, t.dtype), t));
-      const stepSize = div(lr, bc1);
-      const denom = add(div(sqrt(v2), sqrt(bc2)), eps);
-      return { param: sub(w, mul(stepSize, div(m2, denom))), state: [m2, v2] };
+    update(params, lr, t, scale) {
+      const g = t.graph;
+      const s1 = scale ? mul(scale, 1 - b1) : g.scalar(1 - b1, t.dtype);
+      const s2 = scale ? mul(mul(scale, scale), 1 - b2) : g.scalar(1 - b2, t.dtype);
+      const bc1 = sub(1, pow(g.scalar(b1, t.dtype), t));
+      const k = sqrt(sub(1, pow(g.scalar(b2, t.dtype), t)));
+      const stepSize = div(mul(lr, k), bc1);
+      const epsK = mul(k, eps);
+      const decay = sub(1, mul(lr, wd));
+      return params.map(({ p, grad, state: [m, v] }) => {
+        const m2 = add(mul(m, b1), mul(grad.raw, s1));
+        const v2 = add(mul(v, b2), mul(grad.sq, s2));
+        const w = wd > 0 && p.decay ? mul(p.tensor, decay) : p.tensor;
+        return { param: sub(w, mul(div(m2, add(sqrt(v2), epsK)), stepSize)), state: [m2, v2] };
+      });
     },
   };
 }

@@ -71,17 +71,15 @@ export function buildTrainStep(g: Graph, spec: TrainStepSpec): TrainStepModel {
   const t = cast(add(step, 1), dtype);
   const slots = trainable.map((p) => spec.optimizer.slots.map((s) => g.input(`${spec.optimizer.name}.${s}/${p.tensor.name}`, p.value.dtype, p.value.shape)));
 
-  let grads = gradients(spec.loss, trainable.map((p) => p.tensor));
-  const gradNorm = sqrt(grads.map((d) => sumAll(mul(d, d))).reduce((a, b) => add(a, b)));
-  if (spec.clipNorm !== undefined) {
-    const coef = minimum(div(spec.clipNorm, add(gradNorm, 1e-6)), 1);
-    grads = grads.map((d) => mul(d, coef));
-  }
+  const grads = gradients(spec.loss, trainable.map((p) => p.tensor)).map((raw) => ({ raw, sq: mul(raw, raw) }));
+  const gradNorm = sqrt(grads.map((d) => sumAll(d.sq)).reduce((a, b) => add(a, b)));
+  // clipping scales the gradients inside the optimizer's scalars (no pass over the gradients of its own)
+  const scale = spec.clipNorm === undefined ? undefined : minimum(div(spec.clipNorm, add(gradNorm, 1e-6)), 1);
+  const updates = spec.optimizer.update(trainable.map((p, i) => ({ p, grad: grads[i], state: slots[i] })), lr, t, scale);
   const next: [string, Tensor][] = [];
   trainable.forEach((p, i) => {
-    const u = spec.optimizer.update(p, grads[i], slots[i], lr, t);
-    next.push([p.tensor.name!, u.param]);
-    slots[i].forEach((s, j) => next.push([s.name!, u.state[j]]));
+    next.push([p.tensor.name!, updates[i].param]);
+    slots[i].forEach((s, j) => next.push([s.name!, updates[i].state[j]]));
   });
   next.push(['step', add(step, 1)]);
 

@@ -67,6 +67,7 @@ const CASES: Record<string, () => Case> = {
   Sigmoid: () => make((i) => el.sigmoid(i([4]))),
   Relu: () => make((i) => el.relu(i([6]))),
   Erf: () => make((i) => el.erf(i([4])), true),
+  Gelu: () => make((i) => el.gelu(i([2, 5], { lo: -3, hi: 3 })), true),
   Abs: () => make((i) => el.abs(i([6]))),
   StopGradient: () => make((i) => el.stopGradient(i([3]))),
   Clip: () => make((i) => el.clip(i([8]), -0.5, 0.5)),

@@ -1,26 +1,28 @@
 /**
- * Composite layers built from primitive ops (they need no gradient code of their own): linear, GELU,
- * embedding, causal attention, cross-entropy and per-token log-probs.
+ * Composite layers built from primitive ops (they need no gradient code of their own): linear, embedding,
+ * causal attention, cross-entropy and per-token log-probs. (GELU is an op of its own: ./elementwise.ts.)
  */
 import type { Dim } from '../dtype.ts';
 import type { Graph, Tensor } from '../graph.ts';
-import { add, and, cast, div, erf, lessOrEqual, mul, neg, sub, where } from './elementwise.ts';
-import { matmul } from './matmul.ts';
+import { add, and, cast, div, lessOrEqual, mul, neg, sub, where } from './elementwise.ts';
+import { gemm, matmul } from './matmul.ts';
 import { logSoftmax, mean, softmax, sumAll } from './reduce.ts';
-import { arange, dimOf, gather, gatherElements, squeeze, transpose, unsqueeze } from './shape.ts';
+import { arange, dimOf, gather, gatherElements, reshape, squeeze, transpose, unsqueeze } from './shape.ts';
 
 type T = Tensor;
 
-/** x [..., in] @ w [in, out] (+ b [out]) -> [..., out]. */
+/**
+ * x [..., in] @ w [in, out] (+ b [out]) -> [..., out]. With a bias, one Gemm on x flattened to 2-D: the
+ * bias is added inside the matrix product instead of by a pass of its own.
+ */
 export function linear(x: T, w: T, b?: T): T {
-  const y = matmul(x, w);
-  return b ? add(y, b) : y;
+  if (!b) return matmul(x, w);
+  if (w.rank !== 2 || b.rank !== 1 || x.rank < 2) return add(matmul(x, w), b);
+  if (x.rank === 2) return gemm(x, w, {}, b);
+  const y = gemm(reshape(x, [-1, x.shape[x.rank - 1]]), w, {}, b);
+  return reshape(y, [...x.shape.slice(0, -1), w.shape[1]]);
 }
 
-/** GELU, exact form 0.5 x (1 + erf(x / sqrt 2)) (torch's default). */
-export function gelu(x: T): T {
-  return mul(mul(x, 0.5), add(erf(mul(x, Math.SQRT1_2)), 1));
-}
 
 /** table [V, D], ids int [...] -> [..., D]. */
 export function embedding(table: T, ids: T): T {
