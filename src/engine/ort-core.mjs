@@ -28,6 +28,11 @@ export function createCore(opts) {
   const provider = opts.provider ?? 'cpu';
   if (provider !== 'cpu') throw new Error(`ort-core serves the cpu provider only, got ${JSON.stringify(provider)} (use createDeviceCore)`);
   const state = new Map();
+  // Carried outputs are written into buffers this core owns: the value a state entry held before the last
+  // run (double buffering), so a training step allocates (and page-faults) nothing for params and slots.
+  // Only tensors allocated here are ever overwritten; getState and fetched carried outputs are copies.
+  const owned = new WeakSet();
+  const spare = new Map();
   const sessions = new Map();
   let nextId = 1;
 
@@ -36,6 +41,18 @@ export function createCore(opts) {
     return new ort.Tensor(t.dtype, t.data, t.shape);
   };
   const toHost = (t) => ({ dtype: t.type, shape: [...t.dims], data: t.data });
+  const copyToHost = (t) => ({ dtype: t.type, shape: [...t.dims], data: t.data.slice() });
+
+  /** A buffer for carried output `meta` replacing state entry `to`, or null (onnxruntime allocates). */
+  const outputBuffer = (meta, to) => {
+    const cur = state.get(to);
+    if (!meta.isTensor || !cur || cur.type !== meta.type || !meta.shape.every((d, i) => d === cur.dims[i]) || meta.shape.length !== cur.dims.length) return null;
+    const sp = spare.get(to);
+    if (sp && sp.type === cur.type && sp.dims.length === cur.dims.length && sp.dims.every((d, i) => d === cur.dims[i])) return sp;
+    const t = new ort.Tensor(cur.type, new cur.data.constructor(cur.data.length), cur.dims);
+    owned.add(t);
+    return t;
+  };
 
   return {
     async open(model, carry = {}) {
@@ -75,19 +92,30 @@ export function createCore(opts) {
         else if (state.has(name)) inputs[name] = state.get(name);
         else throw new Error(`run: input ${JSON.stringify(name)} was neither fed nor found in the runner's state (state holds: ${[...state.keys()].join(', ') || 'nothing'})`);
       }
-      const out = await s.session.run(inputs);
-      for (const [from, to] of Object.entries(s.carry)) state.set(to, out[from]);
+      const fetches = {};
+      for (const meta of s.session.outputMetadata) fetches[meta.name] = meta.name in s.carry ? outputBuffer(meta, s.carry[meta.name]) : null;
+      const out = await s.session.run(inputs, fetches);
+      for (const [from, to] of Object.entries(s.carry)) {
+        const old = state.get(to);
+        // onnxruntime-node hands back a copy even of an output written into a given buffer: keep the buffer
+        state.set(to, fetches[from] ?? out[from]);
+        if (fetches[from] && old && owned.has(old)) spare.set(to, old);
+        else spare.delete(to);
+      }
       const names = fetch ?? s.session.outputNames.filter((n) => !(n in s.carry));
       const result = {};
       for (const n of names) {
         if (!out[n]) throw new Error(`run: no output ${JSON.stringify(n)} (outputs: ${s.session.outputNames.join(', ')})`);
-        result[n] = toHost(out[n]);
+        result[n] = n in s.carry ? copyToHost(out[n]) : toHost(out[n]);
       }
       return result;
     },
 
     setState(values) {
-      for (const [name, t] of Object.entries(values)) state.set(name, toOrt(name, t));
+      for (const [name, t] of Object.entries(values)) {
+        state.set(name, toOrt(name, t));
+        spare.delete(name);
+      }
     },
 
     getState(names) {
@@ -95,13 +123,16 @@ export function createCore(opts) {
       for (const n of names ?? [...state.keys()]) {
         const t = state.get(n);
         if (!t) throw new Error(`getState: no state ${JSON.stringify(n)} (state holds: ${[...state.keys()].join(', ') || 'nothing'})`);
-        result[n] = toHost(t);
+        result[n] = copyToHost(t);
       }
       return result;
     },
 
     deleteState(names) {
-      for (const n of names) state.delete(n);
+      for (const n of names) {
+        state.delete(n);
+        spare.delete(n);
+      }
     },
 
     async closeSession(id) {
@@ -113,6 +144,7 @@ export function createCore(opts) {
     async close() {
       for (const id of [...sessions.keys()]) await this.closeSession(id);
       state.clear();
+      spare.clear();
     },
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Graph, type RunnerOptions, buildInference, hostTensor, mul, openRunner, add } from '../../src/engine/index.ts';
+import { Graph, type HostTensor, type RunnerOptions, buildInference, hostTensor, mul, openRunner, add } from '../../src/engine/index.ts';
 
 function tiny(): Uint8Array {
   const g = new Graph();
@@ -27,6 +27,35 @@ describe('runner', () => {
         await expect(s.run({ x: hostTensor('float32', [3], [1, 1, 1]) })).rejects.toThrow(/dim "n" is 3 here but 2 in input "acc"|dim "n" is 2 here but 3 in input "x"/);
         await r.deleteState(['acc']);
         await expect(s.run({ x: hostTensor('float32', [2], [1, 1]) })).rejects.toThrow(/input "acc" was neither fed nor found in the runner's state/);
+        await s.close();
+      } finally {
+        await r.close();
+      }
+    });
+  }
+
+  for (const thread of ['worker', 'inline'] as const) {
+    it(`${thread}: carried outputs reuse buffers, yet state snapshots and fetched carried outputs stay as they were`, async () => {
+      const g = new Graph();
+      const acc = g.input('acc', 'float32', [3]);
+      const x = g.input('x', 'float32', [3]);
+      const model = buildInference(g, { outputs: { acc_next: add(acc, x) } }).onnx;
+      const r = await openRunner({ thread, threads: 1 });
+      try {
+        const s = await r.open(model, { acc_next: 'acc' });
+        const start = hostTensor('float32', [3], [1, 2, 3]);
+        await r.setState({ acc: start });
+        const snaps: HostTensor[] = [];
+        const fetched: HostTensor[] = [];
+        for (let i = 0; i < 5; i++) {
+          fetched.push((await s.run({ x: hostTensor('float32', [3], [10, 10, 10]) }, ['acc_next'])).acc_next);
+          snaps.push((await r.getState(['acc'])).acc);
+        }
+        // read only now, after later runs have written into the runner's buffers again
+        const want = [1, 2, 3, 4, 5].map((k) => [1 + 10 * k, 2 + 10 * k, 3 + 10 * k]);
+        expect(snaps.map((t) => Array.from(t.data as Float32Array))).toEqual(want);
+        expect(fetched.map((t) => Array.from(t.data as Float32Array))).toEqual(want);
+        expect(Array.from(start.data as Float32Array), "the caller's tensor given to setState is never written").toEqual([1, 2, 3]);
         await s.close();
       } finally {
         await r.close();
