@@ -8,6 +8,8 @@ import { PARTITION_COLUMN, STEP_FIELDS, STEP_SCHEMA, type StepFieldName } from '
 import { batchOf, gatherRows } from './batch.ts';
 import { compareUtf8, decodePath, type AddAction, type FileStats } from './delta.ts';
 import { runInWorker } from './pool.ts';
+import { toData, type ColumnBuffers } from './decode.ts';
+import type { DecodeResult } from './worker.ts';
 import { sameType } from './validate.ts';
 import { TableError } from './problems.ts';
 
@@ -134,9 +136,21 @@ export async function readFile(
   f: SnapshotFile, columns: readonly StepFieldName[], filter: StepFilter | undefined, rowGroups?: number[],
 ): Promise<DecodedPart[]> {
   const need = [...new Set([...columns, ...filterColumns(filter)])].filter((c) => c !== PARTITION_COLUMN);
-  const ipc = await runInWorker<Uint8Array>({ kind: 'decode', file: f.file, columns: need, rowGroups });
-  const decoded = tableFromIPC(ipc);
+  const result = await runInWorker<DecodeResult>({ kind: 'decode', file: f.file, columns: need, rowGroups });
   const schema = projectedSchema(columns);
+  if ('columns' in result) {
+    const { numRows, columns: decoded } = result.columns;
+    const byName = new Map<string, ColumnBuffers>(need.map((c, i) => [c, decoded[i]]));
+    const needSchema = projectedSchema(need);
+    const all = batchOf(needSchema, needSchema.fields.map((x) => toData(x.type, byName.get(x.name)!)), numRows);
+    const keep = keptRows(all, filter);
+    const children = schema.fields.map((field) => (field.name === PARTITION_COLUMN
+      ? constantUtf8(field.type, f.task, numRows) : toData(field.type, byName.get(field.name)!)));
+    const full = batchOf(schema, children, numRows);
+    const rows = keep ?? Int32Array.from({ length: numRows }, (_, i) => i);
+    return [{ batch: keep ? gatherRows(schema, [{ batch: full, idx: keep }]) : full, rows }];
+  }
+  const decoded = tableFromIPC(result.ipc);
   const out: DecodedPart[] = [];
   let base = 0;
   for (const b of decoded.batches) {

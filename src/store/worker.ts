@@ -9,6 +9,8 @@ import { tableFromIPC } from 'apache-arrow';
 import * as pq from 'parquet-wasm/node';
 import { fileStats, type FileStats } from './delta.ts';
 import { encodeParquet } from './parquet.ts';
+import { buffersOf, decodeColumns, type DecodedColumns } from './decode.ts';
+import { zstdReady } from './zstd.ts';
 
 export type WorkerTask =
   /** Write `ipc` (the part's rows without the partition column) as Parquet at `file` (created exclusively). */
@@ -19,6 +21,9 @@ export type WorkerTask =
   | { kind: 'rowGroups'; file: string };
 
 export interface EncodeResult { size: number; stats: FileStats }
+
+/** Decoded rows: column buffers (o2o's own part files) or an Arrow IPC stream (from parquet-wasm). */
+export type DecodeResult = { columns: DecodedColumns } | { ipc: Uint8Array };
 
 // Open files kept for repeated row-group reads (the sampler reads one file many times).
 const open = new Map<string, pq.ParquetFile>();
@@ -51,10 +56,19 @@ async function handle(task: WorkerTask): Promise<{ result: unknown; transfer: Ar
       return { result: { size: bytes.length, stats } satisfies EncodeResult, transfer: [] };
     }
     case 'decode': {
+      if (task.columns) {
+        await zstdReady;
+        try {
+          const columns = decodeColumns(task.file, task.columns, task.rowGroups);
+          return { result: { columns } satisfies DecodeResult, transfer: buffersOf(columns) };
+        } catch {
+          // Another layout, or a damaged file: parquet-wasm decodes it or says what is wrong.
+        }
+      }
       const f = await parquetFile(task.file);
       const t = await f.read({ columns: task.columns, rowGroups: task.rowGroups, batchSize: 1 << 16 });
       const ipc = t.intoIPCStream();
-      return { result: ipc, transfer: [ipc.buffer as ArrayBuffer] };
+      return { result: { ipc } satisfies DecodeResult, transfer: [ipc.buffer as ArrayBuffer] };
     }
     case 'rowGroups': {
       const meta = (await parquetFile(task.file)).metadata();

@@ -1,0 +1,460 @@
+/**
+ * Decoding of the column chunks of o2o's part files straight into Arrow buffers, in JavaScript, for the
+ * page layouts o2o's writer produces (data pages v1; PLAIN or dictionary encoding; RLE levels; zstd or no
+ * compression) and the step schema's types. `decodeColumns` throws `Unsupported` for any other layout, and
+ * the caller then decodes the file with parquet-wasm: the results are the same, bit for bit (test/store/decode.test.ts).
+ *
+ * Parquet encodings: https://github.com/apache/parquet-format/blob/master/Encodings.md
+ */
+import fs from 'node:fs';
+import { Type, makeData, makeVector, type Data, type DataType, type Dictionary, type List } from 'apache-arrow';
+import { STEP_FIELDS } from './schema.ts';
+import { sameType } from './validate.ts';
+import { Codec, PhysicalType, readFooter, type ColumnChunk, type Footer, type Leaf } from './footer.ts';
+import { ThriftReader, type ThriftStruct } from './thrift.ts';
+import { unzstd } from './zstd.ts';
+
+/** A layout the JavaScript decoder does not handle (the file is then read with parquet-wasm). */
+export class Unsupported extends Error {}
+
+/**
+ * One decoded column as plain buffers (transferable between threads). `values`: the numbers (Int32,
+ * Float32, Timestamp as BigInt64), the bytes (Utf8, Binary), the list elements (List), the bits (Bool), or
+ * the indices into `dictionary` (Dictionary). Rows: `length`; `validity`: one bit per row, absent when no
+ * row is null.
+ */
+export interface ColumnBuffers {
+  length: number;
+  nullCount: number;
+  validity?: Uint8Array;
+  offsets?: Int32Array;
+  values: Uint8Array | Int32Array | Float32Array | BigInt64Array;
+  dictionary?: ColumnBuffers;
+}
+
+export interface DecodedColumns { numRows: number; columns: ColumnBuffers[] }
+
+const Encoding = { PLAIN: 0, PLAIN_DICTIONARY: 2, RLE: 3, RLE_DICTIONARY: 8 } as const;
+const PageType = { DATA: 0, DICTIONARY: 2 } as const;
+
+/** Decodes `count` values of `width` bits of the RLE / bit-packed hybrid encoding at buf[pos..end). */
+function hybrid(buf: Uint8Array, pos: number, end: number, width: number, count: number): Int32Array {
+  const out = new Int32Array(count);
+  const bytes = (width + 7) >> 3;
+  const mask = width === 32 ? -1 : (1 << width) - 1;
+  let k = 0;
+  while (k < count) {
+    if (pos >= end) throw new Error(`parquet: levels or indices end after ${k} of ${count} values`);
+    let h = 0;
+    let mul = 1;
+    for (;;) { const b = buf[pos++]; h += (b & 0x7f) * mul; if (b < 0x80) break; mul *= 128; }
+    if (h & 1) {
+      const n = Math.min((h >>> 1) * 8, count - k);
+      const groupEnd = pos + (h >>> 1) * width;
+      if (groupEnd > end) throw new Error('parquet: bit-packed run past the end of its data');
+      if (width <= 16) {
+        // A bit accumulator: `acc` holds `nb` unread bits (nb < width + 8 <= 24, so it stays a small integer).
+        let acc = 0;
+        let nb = 0;
+        let p = pos;
+        for (let i = 0; i < n; i++) {
+          while (nb < width) { acc |= buf[p++] << nb; nb += 8; }
+          out[k++] = acc & mask;
+          acc >>>= width;
+          nb -= width;
+        }
+      } else {
+        let bit = pos * 8;
+        for (let i = 0; i < n; i++, bit += width) {
+          const b = bit >>> 3;
+          const shift = bit & 7;
+          let v = 0;
+          for (let j = 0; j < 5 && b + j < groupEnd; j++) v += buf[b + j] * 2 ** (8 * j);
+          out[k++] = Math.floor(v / 2 ** shift) % 2 ** width;
+        }
+      }
+      pos = groupEnd;
+    } else {
+      let v = 0;
+      for (let i = 0; i < bytes; i++) v |= buf[pos + i] << (8 * i);
+      pos += bytes;
+      const n = Math.min(h >>> 1, count - k);
+      out.fill(v, k, k + n);
+      k += n;
+    }
+  }
+  return out;
+}
+
+const text = new TextDecoder();
+const encoder = new TextEncoder();
+const bitWidth = (max: number) => (max === 0 ? 0 : 32 - Math.clz32(max));
+
+/** What the decoder fills for one column: flat (one value per row) or a list of fixed-width values. */
+type Kind = 'bytes' | 'dict-words' | 'i32' | 'f32' | 'i64' | 'bool' | 'list-i32' | 'list-f32';
+
+function kindOf(type: DataType): Kind {
+  switch (type.typeId) {
+    case Type.Utf8: case Type.Binary: return 'bytes';
+    case Type.Dictionary: return 'dict-words';
+    case Type.Int: return 'i32';
+    case Type.Float: return 'f32';
+    case Type.Timestamp: return 'i64';
+    case Type.Bool: return 'bool';
+    case Type.List: return (type as List).valueType.typeId === Type.Int ? 'list-i32' : 'list-f32';
+    default: throw new Unsupported(`no decoder for ${type}`);
+  }
+}
+
+const PHYSICAL: Record<Kind, number> = {
+  'bytes': PhysicalType.BYTE_ARRAY, 'dict-words': PhysicalType.BYTE_ARRAY, 'i32': PhysicalType.INT32, 'f32': PhysicalType.FLOAT,
+  'i64': PhysicalType.INT64, 'bool': PhysicalType.BOOLEAN, 'list-i32': PhysicalType.INT32, 'list-f32': PhysicalType.FLOAT,
+};
+const WIDTH: Partial<Record<Kind, number>> = { 'i32': 4, 'f32': 4, 'i64': 8, 'list-i32': 4, 'list-f32': 4 };
+
+/** Growable byte buffer. */
+class Bytes {
+  buf: Uint8Array;
+  len = 0;
+  constructor(cap: number) { this.buf = new Uint8Array(Math.max(cap, 64)); }
+  reserve(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.len + n, this.buf.length * 2));
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+  }
+}
+
+/** A decoded dictionary page: fixed-width values as 32-bit words, or byte strings as (start, length) in `data`. */
+interface Dict { n: number; data: Uint8Array; words?: Int32Array; starts?: Int32Array; lens?: Int32Array }
+
+/** The state of one column being decoded across pages and row groups. */
+class Column {
+  readonly width: number;
+  readonly list: boolean;
+  rows = 0;
+  nulls = 0;
+  readonly validity: Uint8Array;
+  readonly offsets?: Int32Array;
+  /** Fixed-width values (flat: one slot per row; list: the elements) as bytes and as 32-bit words. */
+  fixed?: Uint8Array;
+  fixed32?: Int32Array;
+  elems = 0;
+  bytes?: Bytes;
+  bits?: Uint8Array;
+  words?: Map<string, number>;
+  wordIds?: Int32Array;
+
+  constructor(readonly kind: Kind, readonly numRows: number, readonly maxDef: number, numValues: number, uncompressed: number) {
+    this.width = WIDTH[kind] ?? 0;
+    this.list = kind === 'list-i32' || kind === 'list-f32';
+    this.validity = new Uint8Array((numRows + 7) >> 3);
+    if (kind === 'bytes' || this.list) this.offsets = new Int32Array(numRows + 1);
+    if (this.width) {
+      this.fixed = new Uint8Array((this.list ? numValues : numRows) * this.width);
+      this.fixed32 = new Int32Array(this.fixed.buffer);
+    }
+    if (kind === 'bytes') this.bytes = new Bytes(uncompressed);
+    if (kind === 'bool') this.bits = new Uint8Array((numRows + 7) >> 3);
+    if (kind === 'dict-words') { this.words = new Map(); this.wordIds = new Int32Array(numRows); }
+  }
+
+  /** Reads `n` PLAIN values of this column's physical type at page[pos..end) into a dictionary. */
+  plainDict(page: Uint8Array, pos: number, end: number, n: number): Dict {
+    if (this.kind === 'bool') throw new Unsupported('dictionary-encoded BOOLEAN');
+    if (this.width) {
+      if (pos + n * this.width > end) throw new Error('parquet: dictionary page too short');
+      const words = new Int32Array(n * this.width / 4);
+      new Uint8Array(words.buffer).set(page.subarray(pos, pos + n * this.width));
+      return { n, data: page, words };
+    }
+    const starts = new Int32Array(n);
+    const lens = new Int32Array(n);
+    const view = new DataView(page.buffer, page.byteOffset, page.length);
+    for (let i = 0; i < n; i++) {
+      if (pos + 4 > end) throw new Error('parquet: dictionary page too short');
+      const len = view.getUint32(pos, true);
+      starts[i] = pos + 4; lens[i] = len; pos += 4 + len;
+      if (pos > end) throw new Error('parquet: dictionary page too short');
+    }
+    return { n, data: page, starts, lens };
+  }
+
+  /** Appends the values of one data page: `defs` (null when every value is present), `reps` for lists. */
+  page(page: Uint8Array, pos: number, end: number, n: number, defs: Int32Array | null, reps: Int32Array | null, encoding: number, dict: Dict | null): void {
+    let present = n;
+    const maxDef = this.maxDef;
+    if (defs) { present = 0; for (let i = 0; i < n; i++) if (defs[i] === maxDef) present++; }
+    // Values: as (dictionary index) or (PLAIN position), in order of the present entries.
+    let idx: Int32Array | null = null;
+    if (encoding === Encoding.PLAIN_DICTIONARY || encoding === Encoding.RLE_DICTIONARY) {
+      if (!dict) throw new Error('parquet: dictionary-encoded page without a dictionary page');
+      idx = hybrid(page, pos + 1, end, page[pos], present);
+      let top = 0;
+      for (let i = 0; i < present; i++) if (idx[i] > top) top = idx[i];
+      if (present && top >= dict.n) throw new Error(`parquet: dictionary index ${top} out of ${dict.n}`);
+    } else if (encoding !== Encoding.PLAIN) {
+      throw new Unsupported(`encoding ${encoding}`);
+    }
+    if (this.list) this.listPage(page, pos, end, n, defs!, reps!, idx, dict);
+    else this.flatPage(page, pos, end, n, defs, idx, dict);
+  }
+
+  private listPage(page: Uint8Array, pos: number, end: number, n: number, defs: Int32Array, reps: Int32Array, idx: Int32Array | null, dict: Dict | null): void {
+    const w = this.width;
+    const offsets = this.offsets!;
+    const first = this.elems;
+    const maxDef = this.maxDef;
+    const validity = this.validity;
+    let rows = this.rows;
+    let elems = this.elems;
+    for (let i = 0; i < n; i++) {
+      if (reps[i] === 0) {
+        if (rows >= this.numRows) throw new Error(`parquet: more than ${this.numRows} rows`);
+        const r = rows++;
+        offsets[rows] = elems;
+        if (defs[i] === 0) this.nulls++;
+        else validity[r >> 3] |= 1 << (r & 7);
+      }
+      if (defs[i] === maxDef) offsets[rows] = ++elems;
+    }
+    this.rows = rows;
+    this.elems = elems;
+    const present = this.elems - first;
+    if (this.elems * w > this.fixed!.length) throw new Error('parquet: more list elements than the chunk declares');
+    if (idx) {
+      const words = dict!.words!;
+      const out = this.fixed32!;
+      const k = w / 4;
+      for (let v = 0; v < present; v++) for (let j = 0; j < k; j++) out[(first + v) * k + j] = words[idx[v] * k + j];
+    } else {
+      if (pos + present * w > end) throw new Error('parquet: data page too short');
+      this.fixed!.set(page.subarray(pos, pos + present * w), first * w);
+    }
+  }
+
+  private flatPage(page: Uint8Array, pos: number, end: number, n: number, defs: Int32Array | null, idx: Int32Array | null, dict: Dict | null): void {
+    if (this.rows + n > this.numRows) throw new Error(`parquet: more than ${this.numRows} rows`);
+    const view = new DataView(page.buffer, page.byteOffset, page.length);
+    const w = this.width;
+    let v = 0;
+    for (let i = 0; i < n; i++) {
+      const r = this.rows++;
+      const valid = !defs || defs[i] === this.maxDef;
+      if (valid) this.validity[r >> 3] |= 1 << (r & 7);
+      else this.nulls++;
+      switch (this.kind) {
+        case 'i32': case 'f32': case 'i64': {
+          if (!valid) break;
+          if (idx) {
+            const k = w / 4;
+            for (let j = 0; j < k; j++) this.fixed32![r * k + j] = dict!.words![idx[v] * k + j];
+          } else {
+            const s = pos + v * w;
+            if (s + w > end) throw new Error('parquet: data page too short');
+            for (let b = 0; b < w; b++) this.fixed![r * w + b] = page[s + b];
+          }
+          v++;
+          break;
+        }
+        case 'bool': {
+          if (!valid) break;
+          if (idx) throw new Unsupported('dictionary-encoded BOOLEAN');
+          const bitPos = pos * 8 + v;
+          if ((bitPos >> 3) >= end) throw new Error('parquet: data page too short');
+          if (page[bitPos >> 3] & (1 << (bitPos & 7))) this.bits![r >> 3] |= 1 << (r & 7);
+          v++;
+          break;
+        }
+        case 'bytes': {
+          const out = this.bytes!;
+          if (valid) {
+            let s: number; let len: number;
+            if (idx) { s = dict!.starts![idx[v]]; len = dict!.lens![idx[v]]; }
+            else {
+              if (pos + 4 > end) throw new Error('parquet: data page too short');
+              len = view.getUint32(pos, true); s = pos + 4; pos = s + len;
+              if (pos > end) throw new Error('parquet: data page too short');
+            }
+            const src = idx ? dict!.data : page;
+            out.reserve(len);
+            if (len > 32) out.buf.set(src.subarray(s, s + len), out.len);
+            else for (let b = 0; b < len; b++) out.buf[out.len + b] = src[s + b];
+            out.len += len;
+            v++;
+          }
+          if (out.len > 0x7fffffff) throw new Unsupported('a column over 2 GiB');
+          this.offsets![r + 1] = out.len;
+          break;
+        }
+        case 'dict-words': {
+          if (!valid) break;
+          let s: number; let len: number; let src = page;
+          if (idx) { src = dict!.data; s = dict!.starts![idx[v]]; len = dict!.lens![idx[v]]; }
+          else {
+            if (pos + 4 > end) throw new Error('parquet: data page too short');
+            len = view.getUint32(pos, true); s = pos + 4; pos = s + len;
+            if (pos > end) throw new Error('parquet: data page too short');
+          }
+          const word = text.decode(src.subarray(s, s + len));
+          let id = this.words!.get(word);
+          if (id === undefined) { id = this.words!.size; this.words!.set(word, id); }
+          this.wordIds![r] = id;
+          v++;
+          break;
+        }
+        default: throw new Unsupported(this.kind);
+      }
+    }
+  }
+
+  finish(): ColumnBuffers {
+    if (this.rows !== this.numRows) throw new Error(`parquet: expected ${this.numRows} rows, got ${this.rows}`);
+    const validity = this.nulls ? this.validity : undefined;
+    const base = { length: this.numRows, nullCount: this.nulls, validity };
+    switch (this.kind) {
+      case 'i32': case 'list-i32': return { ...base, offsets: this.offsets, values: new Int32Array(this.fixed!.buffer, 0, this.list ? this.elems : this.numRows) };
+      case 'f32': case 'list-f32': return { ...base, offsets: this.offsets, values: new Float32Array(this.fixed!.buffer, 0, this.list ? this.elems : this.numRows) };
+      case 'i64': return { ...base, values: new BigInt64Array(this.fixed!.buffer, 0, this.numRows) };
+      case 'bool': return { ...base, values: this.bits! };
+      case 'bytes': {
+        const b = this.bytes!;
+        // An exact copy when the buffer grew well past the data (it crosses threads whole).
+        const values = b.len < b.buf.length / 2 ? b.buf.slice(0, b.len) : b.buf.subarray(0, b.len);
+        return { ...base, offsets: this.offsets, values };
+      }
+      case 'dict-words': {
+        const words = [...this.words!.keys()].map((w) => encoder.encode(w));
+        const offsets = new Int32Array(words.length + 1);
+        words.forEach((w, i) => { offsets[i + 1] = offsets[i] + w.length; });
+        const data = new Uint8Array(offsets[words.length]);
+        words.forEach((w, i) => data.set(w, offsets[i]));
+        return { ...base, values: this.wordIds!, dictionary: { length: words.length, nullCount: 0, offsets, values: data } };
+      }
+    }
+  }
+}
+
+/** Decodes one column chunk's pages into `col`. */
+function decodeChunk(chunk: Uint8Array, meta: ColumnChunk, leaf: Leaf, col: Column): void {
+  if (meta.codec !== Codec.ZSTD && meta.codec !== Codec.UNCOMPRESSED) throw new Unsupported(`codec ${meta.codec}`);
+  let pos = 0;
+  let dict: Dict | null = null;
+  while (pos < chunk.length) {
+    const r = new ThriftReader(chunk, pos);
+    const h = r.struct();
+    const usize = h[2] as number;
+    const csize = h[3] as number;
+    pos = r.pos + csize;
+    if (pos > chunk.length) throw new Error('parquet: page runs past its column chunk');
+    const body = chunk.subarray(r.pos, pos);
+    const page = meta.codec === Codec.ZSTD ? unzstd(body, usize) : body;
+    if (page.length !== usize) throw new Error(`parquet: page holds ${page.length} bytes, header says ${usize}`);
+    if (h[1] === PageType.DICTIONARY) {
+      const dh = h[7] as ThriftStruct;
+      if (dh[2] !== Encoding.PLAIN && dh[2] !== Encoding.PLAIN_DICTIONARY) throw new Unsupported(`dictionary encoding ${dh[2]}`);
+      dict = col.plainDict(page, 0, page.length, dh[1] as number);
+      continue;
+    }
+    if (h[1] !== PageType.DATA) throw new Unsupported(`page type ${h[1]}`);
+    const dh = h[5] as ThriftStruct;
+    const n = dh[1] as number;
+    let p = 0;
+    const levels = (max: number, encoding: unknown): Int32Array | null => {
+      if (max === 0) return null;
+      if (encoding !== Encoding.RLE) throw new Unsupported(`level encoding ${encoding}`);
+      const len = page[p] | (page[p + 1] << 8) | (page[p + 2] << 16) | (page[p + 3] << 24);
+      const out = hybrid(page, p + 4, p + 4 + len, bitWidth(max), n);
+      p += 4 + len;
+      return out;
+    };
+    const reps = levels(leaf.maxRep, dh[4]);
+    const defs = levels(leaf.maxDef, dh[3]);
+    col.page(page, p, page.length, n, defs, reps, dh[2] as number, dict);
+  }
+}
+
+/** The leaf of `name` when its layout is one the decoder handles for `kind`. */
+function leafOf(footer: Footer, name: string, kind: Kind): number {
+  const idx = footer.leaves.findIndex((l) => l.path[0] === name);
+  if (idx < 0 || footer.leaves.filter((l) => l.path[0] === name).length !== 1) throw new Unsupported(`column ${name}`);
+  const leaf = footer.leaves[idx];
+  const reps = leaf.repetitions.join(',');
+  const ok = kind === 'list-i32' || kind === 'list-f32' ? reps === '1,2,0' : reps === '0' || reps === '1';
+  if (!ok || leaf.physical !== PHYSICAL[kind]) throw new Unsupported(`layout of ${name}`);
+  return idx;
+}
+
+const footers = new Map<string, Footer>();
+
+/**
+ * Decodes `columns` (step columns) of the given row groups (all when absent, in the order given) of an
+ * o2o part file. Throws `Unsupported` when the file is laid out otherwise, any other error when it is damaged.
+ */
+export function decodeColumns(file: string, columns: readonly string[], rowGroups?: number[]): DecodedColumns {
+  const fd = fs.openSync(file, 'r');
+  try {
+    let footer = footers.get(file);
+    if (!footer) {
+      footer = readFooter(fd, fs.fstatSync(fd).size);
+      if (footers.size >= 256) footers.delete(footers.keys().next().value!);
+      footers.set(file, footer);
+    }
+    const groups = rowGroups ?? footer.rowGroups.map((_, i) => i);
+    for (const g of groups) if (!footer.rowGroups[g]) throw new Unsupported(`row group ${g}`);
+    const numRows = groups.reduce((s, g) => s + footer!.rowGroups[g].numRows, 0);
+    const out: ColumnBuffers[] = [];
+    for (const name of columns) {
+      const field = STEP_FIELDS.find((f) => f.name === name) as { type: DataType; nullable: boolean } | undefined;
+      const stored = footer.arrowSchema?.fields.find((f) => f.name === name);
+      if (!field || !stored || stored.nullable !== field.nullable
+        || !(sameType(stored.type, field.type) || (stored.type.typeId === Type.Timestamp && field.type.typeId === Type.Timestamp))) {
+        throw new Unsupported(`column ${name} as stored`);
+      }
+      if (field.type.typeId === Type.Dictionary && (field.type as Dictionary).dictionary.typeId !== Type.Utf8) throw new Unsupported(name);
+      const kind = kindOf(field.type);
+      const li = leafOf(footer, name, kind);
+      const chunks = groups.map((g) => footer!.rowGroups[g].chunks[li]);
+      const col = new Column(kind, numRows, footer.leaves[li].maxDef,
+        chunks.reduce((s, c) => s + c.numValues, 0), chunks.reduce((s, c) => s + c.uncompressedSize, 0));
+      for (const c of chunks) {
+        const buf = Buffer.allocUnsafeSlow(c.size);
+        if (fs.readSync(fd, buf, 0, c.size, c.offset) !== c.size) throw new Error('parquet: column chunk runs past the end of the file');
+        decodeChunk(buf, c, footer.leaves[li], col);
+      }
+      out.push(col.finish());
+    }
+    return { numRows, columns: out };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The distinct ArrayBuffers under decoded columns (to transfer them between threads). */
+export function buffersOf(d: DecodedColumns): ArrayBuffer[] {
+  const set = new Set<ArrayBuffer>();
+  const add = (c: ColumnBuffers) => {
+    for (const a of [c.validity, c.offsets, c.values]) if (a) set.add(a.buffer as ArrayBuffer);
+    if (c.dictionary) add(c.dictionary);
+  };
+  d.columns.forEach(add);
+  return [...set];
+}
+
+/** The Arrow data of a decoded column of `type` (zero-copy: it views the buffers). */
+export function toData(type: DataType, c: ColumnBuffers): Data {
+  const base = { type, length: c.length, nullCount: c.nullCount, nullBitmap: c.validity };
+  switch (type.typeId) {
+    case Type.List: {
+      const childType = (type as List).valueType;
+      const child = makeData({ type: childType, length: c.values.length, data: c.values } as never);
+      return makeData({ ...base, valueOffsets: c.offsets, child } as never);
+    }
+    case Type.Utf8: case Type.Binary: return makeData({ ...base, valueOffsets: c.offsets, data: c.values } as never);
+    case Type.Dictionary: {
+      const dictionary = makeVector(toData((type as Dictionary).dictionary, c.dictionary!));
+      return makeData({ ...base, data: c.values, dictionary } as never);
+    }
+    default: return makeData({ ...base, data: c.values } as never);
+  }
+}

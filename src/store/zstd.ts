@@ -1,0 +1,58 @@
+/**
+ * Zstandard decompression of one Parquet page (RFC 8878). A frame whose blocks are all stored raw or as
+ * one repeated byte (what zstd writes for incompressible data such as PNG/JPEG images) is copied out
+ * here, with no call into WebAssembly; any other frame goes to libzstd compiled to WebAssembly.
+ */
+import zstd from '@foxglove/wasm-zstd';
+
+/** Resolves once the WebAssembly decoder is loaded (await before the first `unzstd`). */
+export const zstdReady: Promise<unknown> = zstd.isLoaded;
+
+const MAGIC = 0xfd2fb528;
+
+/** Block layout of a single-frame input, or null when it has compressed blocks or is not one plain frame. */
+function storedBlocks(src: Uint8Array): Array<[start: number, size: number, rle: boolean]> | null {
+  if (src.length < 6) return null;
+  const view = new DataView(src.buffer, src.byteOffset, src.length);
+  if (view.getUint32(0, true) !== MAGIC) return null;
+  const fhd = src[4];
+  const single = (fhd >> 5) & 1;
+  const fcsFlag = fhd >> 6;
+  const checksum = (fhd >> 2) & 1;
+  const dictBytes = [0, 1, 2, 4][fhd & 3];
+  const fcsBytes = fcsFlag === 0 ? single : [0, 2, 4, 8][fcsFlag];
+  let pos = 5 + (single ? 0 : 1) + dictBytes + fcsBytes;
+  const blocks: Array<[number, number, boolean]> = [];
+  for (;;) {
+    if (pos + 3 > src.length) return null;
+    const h = src[pos] | (src[pos + 1] << 8) | (src[pos + 2] << 16);
+    pos += 3;
+    const type = (h >> 1) & 3;
+    const size = h >>> 3;
+    if (type === 0) { blocks.push([pos, size, false]); pos += size; }
+    else if (type === 1) { blocks.push([pos, size, true]); pos += 1; }
+    else return null;
+    if (h & 1) break;
+  }
+  return pos + (checksum ? 4 : 0) === src.length ? blocks : null;
+}
+
+/** The `size` bytes a zstd frame holds; throws when it holds another number of bytes. */
+export function unzstd(src: Uint8Array, size: number): Uint8Array {
+  const blocks = storedBlocks(src);
+  if (!blocks) {
+    const out = zstd.decompress(src, size);
+    if (out.length !== size) throw new Error(`zstd: expected ${size} bytes, got ${out.length}`);
+    return out;
+  }
+  const out = new Uint8Array(size);
+  let k = 0;
+  for (const [start, n, rle] of blocks) {
+    if (k + n > size) throw new Error(`zstd: expected ${size} bytes, got more`);
+    if (rle) out.fill(src[start], k, k + n);
+    else out.set(src.subarray(start, start + n), k);
+    k += n;
+  }
+  if (k !== size) throw new Error(`zstd: expected ${size} bytes, got ${k}`);
+  return out;
+}
