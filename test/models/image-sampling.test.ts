@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import jpeg from 'jpeg-js';
 import { encodePng } from '../../src/ingest/images.ts';
-import { decodeImage, preprocessImage, resizeNormalize } from '../../src/models/image.ts';
+import { decodeImage, preprocessImage, resizeNormalize, standardize } from '../../src/models/image.ts';
 import { logSoftmaxT, sampleToken } from '../../src/models/sampling.ts';
 import { Rng } from '../../src/util/rng.ts';
 
@@ -33,11 +33,23 @@ describe('image preprocessing', () => {
   it('area-averages PNG pixels to size×size in [-1, 1] for integer and fractional ratios', () => {
     const png = encodePng(rgb, H, W, 3);
     for (const size of [1, 2, 3, 4, 9]) {
-      const got = preprocessImage(png, size);
+      const got = resizeNormalize(decodeImage(png), size);
       const want = oracle(rgb, H, W, size);
       expect(got.length).toBe(3 * size * size);
       for (let i = 0; i < got.length; i++) expect(got[i]).toBeCloseTo(want[i], 5);
     }
+  });
+
+  it('standardizes each image to mean 0 and std 1 (a flat image to zeros), as the policy sees it', () => {
+    const png = encodePng(rgb, H, W, 3);
+    const got = preprocessImage(png, 4);
+    const want = oracle(rgb, H, W, 4);
+    const n = want.length, mean = want.reduce((a, b) => a + b, 0) / n;
+    const std = Math.sqrt(want.reduce((a, b) => a + (b - mean) ** 2, 0) / n);
+    for (let i = 0; i < n; i++) expect(got[i]).toBeCloseTo((want[i] - mean) / std, 4);
+    expect(got.reduce((a, b) => a + b, 0) / n).toBeCloseTo(0, 5);
+    expect(Math.sqrt(got.reduce((a, b) => a + b * b, 0) / n)).toBeCloseTo(1, 5);
+    expect(Array.from(standardize(new Float32Array(12).fill(0.7)))).toEqual(new Array(12).fill(0));
   });
 
   it('decodes JPEG and gives zeros for a missing image; rejects other bytes', () => {
