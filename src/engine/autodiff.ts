@@ -4,9 +4,10 @@
  * contributions. Only float tensors that depend on `wrt` carry gradients; ops with `grad: 'none'` stop them.
  */
 import { isFloat } from './dtype.ts';
-import type { Tensor } from './graph.ts';
+import type { Node, Tensor } from './graph.ts';
 import { add } from './ops/elementwise.ts';
-import { zerosLike } from './ops/shape.ts';
+import { Gemm, type GemmAttrs, gemm } from './ops/matmul.ts';
+import { ReshapeLike, reshape, reshapeLike, zerosLike } from './ops/shape.ts';
 
 /** Gradients of the scalar `loss` w.r.t. each of `wrt` (zeros where the loss does not depend on it). */
 export function gradients(loss: Tensor, wrt: Tensor[]): Tensor[] {
@@ -22,6 +23,7 @@ export function gradients(loss: Tensor, wrt: Tensor[]): Tensor[] {
   }
 
   const grads = new Map<Tensor, Tensor>([[loss, g.scalar(1, loss.dtype)]]);
+  const backwardStart = g.nodes.length;
   for (let i = nodes.length - 1; i >= 0; i--) {
     const n = nodes[i];
     if (n.op.grad === 'none') continue;
@@ -32,8 +34,29 @@ export function gradients(loss: Tensor, wrt: Tensor[]): Tensor[] {
       const dx = dxs[j];
       if (!dx || !depends.has(x)) return;
       const prev = grads.get(x);
-      grads.set(x, prev ? add(prev, dx) : dx);
+      if (!prev) return grads.set(x, dx);
+      const backward = g.nodes.slice(backwardStart);
+      grads.set(x, intoGemm(dx, prev, backward) ?? intoGemm(prev, dx, backward) ?? add(prev, dx));
     });
   }
   return wrt.map((w) => grads.get(w) ?? zerosLike(w));
+}
+
+/**
+ * prod + other, formed inside the matrix product when `prod` is a Gemm without bias (as 2-D, or reshaped
+ * back to the input's shape) that the backward pass built and nothing uses yet: `other` becomes its C input,
+ * one pass over the tensor fewer (a tensor feeding several linears, e.g. attention's q, k and v
+ * projections). Undefined when `prod` is not such a product.
+ */
+function intoGemm(prod: Tensor, other: Tensor, backward: Node[]): Tensor | undefined {
+  const reshaped = prod.node?.op === ReshapeLike ? prod.node : undefined;
+  const mat = reshaped ? reshaped.inputs[0] : prod;
+  const gm = mat.node;
+  const users = (t: Tensor) => backward.filter((n) => n.inputs.includes(t)).length;
+  const n = mat.shape[1];
+  if (gm?.op !== Gemm || gm.inputs.length !== 2 || !backward.includes(gm) || typeof n !== 'number' || other.dtype !== prod.dtype) return undefined;
+  if (users(mat) !== (reshaped ? 1 : 0) || (reshaped && users(prod) !== 0)) return undefined;
+  const c = other.rank === 2 ? other : reshape(other, [-1, n]);
+  const sum = gemm(gm.inputs[0], gm.inputs[1], gm.attrs as GemmAttrs, c);
+  return reshaped ? reshapeLike(sum, reshaped.inputs[1]) : sum;
 }

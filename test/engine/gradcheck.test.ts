@@ -11,7 +11,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  type DType, Graph, type HostTensor, type Runner, type Tensor, buildInference, cast, gradients, hostTensor, mul, openRunner, sumAll, add,
+  type DType, Graph, type HostTensor, type Runner, type Tensor, buildInference, cast, gradients, hostTensor, linear, mul, openRunner, sumAll, add,
 } from '../../src/engine/index.ts';
 import type { OpDef } from '../../src/engine/graph.ts';
 import { ALL_OPS } from '../../src/engine/ops/index.ts';
@@ -185,4 +185,33 @@ describe('gradient rules', () => {
       else expect(r.worst, 'worst |analytic - numeric| / (atol + rtol |numeric|)').toBeLessThanOrEqual(1);
     });
   }
+});
+
+describe('gradient rewrites', () => {
+  // x feeds three linears (as attention's input feeds q, k and v): its gradient is summed inside the Gemms
+  const threeLinears = (i: (shape: number[], o?: { dims?: (string | number)[] }) => Tensor) => {
+    const x = i([2, 3, 4], { dims: ['b', 3, 4] });
+    return [linear(x, i([4, 5]), i([5])), linear(x, i([4, 5])), linear(x, i([4, 2]))];
+  };
+
+  it('a tensor feeding several linears: the gradient sum goes into the Gemm C input, and matches central differences', async () => {
+    const c = make(threeLinears);
+    const x = [...c.values.keys()][0];
+    const [dx] = gradients(sumAll(add(add(sumAll(c.outs[0]), sumAll(c.outs[1])), sumAll(c.outs[2]))), [x]);
+    const seen = new Set<Tensor>();
+    const stack = [dx];
+    while (stack.length) {
+      const t = stack.pop()!;
+      if (seen.has(t)) continue;
+      seen.add(t);
+      stack.push(...(t.node?.inputs ?? []));
+    }
+    const nodes = [...new Set([...seen].map((t) => t.node).filter((n) => n !== undefined))];
+    const accumulating = nodes.filter((n) => n.op === mm.Gemm && n.inputs.length === 3 && n.inputs[2].rank === 2);
+    expect(accumulating, 'two Gemms take the other contributions as C').toHaveLength(2);
+    expect(nodes.filter((n) => n.op === el.Add), 'no Add sums the contributions').toHaveLength(0);
+    const r = await check(make(threeLinears));
+    expect(r.checked).toBeGreaterThan(0);
+    expect(r.worst, 'worst |analytic - numeric| / (atol + rtol |numeric|)').toBeLessThanOrEqual(1);
+  });
 });
