@@ -86,6 +86,25 @@ function hybrid(buf: Uint8Array, pos: number, end: number, width: number, count:
   return out;
 }
 
+/** Whether the hybrid encoding at buf[pos..end) holds `count` times `value` in RLE runs only. */
+function allEqual(buf: Uint8Array, pos: number, end: number, width: number, count: number, value: number): boolean {
+  const bytes = (width + 7) >> 3;
+  let k = 0;
+  while (k < count) {
+    if (pos >= end) return false;
+    let h = 0;
+    let mul = 1;
+    for (;;) { const b = buf[pos++]; h += (b & 0x7f) * mul; if (b < 0x80) break; mul *= 128; }
+    if (h & 1) return false;
+    let v = 0;
+    for (let i = 0; i < bytes; i++) v |= buf[pos + i] << (8 * i);
+    pos += bytes;
+    if (v !== value) return false;
+    k += h >>> 1;
+  }
+  return true;
+}
+
 const text = new TextDecoder();
 const encoder = new TextEncoder();
 const bitWidth = (max: number) => (max === 0 ? 0 : 32 - Math.clz32(max));
@@ -116,10 +135,11 @@ const WIDTH: Partial<Record<Kind, number>> = { 'i32': 4, 'f32': 4, 'i64': 8, 'li
 class Bytes {
   buf: Uint8Array;
   len = 0;
-  constructor(cap: number) { this.buf = new Uint8Array(Math.max(cap, 64)); }
+  // Not zero-filled: every byte below `len` is written before it is read.
+  constructor(cap: number) { this.buf = Buffer.allocUnsafeSlow(Math.max(cap, 64)); }
   reserve(n: number): void {
     if (this.len + n <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(this.len + n, this.buf.length * 2));
+    const next = Buffer.allocUnsafeSlow(Math.max(this.len + n, this.buf.length * 2));
     next.set(this.buf.subarray(0, this.len));
     this.buf = next;
   }
@@ -180,8 +200,11 @@ class Column {
     return { n, data: page, starts, lens };
   }
 
-  /** Appends the values of one data page: `defs` (null when every value is present), `reps` for lists. */
-  page(page: Uint8Array, pos: number, end: number, n: number, defs: Int32Array | null, reps: Int32Array | null, encoding: number, dict: Dict | null): void {
+  /**
+   * Appends the values of one data page: `defs` (null when every value is present), `reps` for lists
+   * (where their levels lie in the page).
+   */
+  page(page: Uint8Array, pos: number, end: number, n: number, defs: Int32Array | null, reps: [number, number] | null, encoding: number, dict: Dict | null): void {
     let present = n;
     const maxDef = this.maxDef;
     if (defs) { present = 0; for (let i = 0; i < n; i++) if (defs[i] === maxDef) present++; }
@@ -196,7 +219,10 @@ class Column {
     } else if (encoding !== Encoding.PLAIN) {
       throw new Unsupported(`encoding ${encoding}`);
     }
-    if (this.list) this.listPage(page, pos, end, n, defs!, reps!, idx, dict);
+    if (this.list) {
+      if (defs) this.listPage(page, pos, end, n, defs, hybrid(page, reps![0], reps![1], 1, n), idx, dict);
+      else this.denseListPage(page, pos, end, n, reps!, idx, dict);
+    }
     else this.flatPage(page, pos, end, n, defs, idx, dict);
   }
 
@@ -220,8 +246,54 @@ class Column {
     }
     this.rows = rows;
     this.elems = elems;
-    const present = this.elems - first;
-    if (this.elems * w > this.fixed!.length) throw new Error('parquet: more list elements than the chunk declares');
+    this.listValues(page, pos, end, first, this.elems - first, idx, dict);
+  }
+
+  /**
+   * A list page whose entries all hold a value: rows start where the repetition level is 0, read run by run
+   * (a run of 1s, the inside of a list, costs one step).
+   */
+  private denseListPage(page: Uint8Array, pos: number, end: number, n: number, reps: [number, number], idx: Int32Array | null, dict: Dict | null): void {
+    const offsets = this.offsets!;
+    const validity = this.validity;
+    const first = this.elems;
+    let rows = this.rows;
+    const start = (e: number) => {
+      if (rows >= this.numRows) throw new Error(`parquet: more than ${this.numRows} rows`);
+      offsets[rows] = e;
+      validity[rows >> 3] |= 1 << (rows & 7);
+      rows++;
+    };
+    let q = reps[0];
+    let k = 0;
+    while (k < n) {
+      if (q >= reps[1]) throw new Error(`parquet: repetition levels end after ${k} of ${n} values`);
+      let h = 0;
+      let mul = 1;
+      for (;;) { const b = page[q++]; h += (b & 0x7f) * mul; if (b < 0x80) break; mul *= 128; }
+      if (h & 1) {
+        const m = Math.min((h >>> 1) * 8, n - k);
+        for (let i = 0; i < m; i++) if (((page[q + (i >> 3)] >> (i & 7)) & 1) === 0) start(first + k + i);
+        q += h >>> 1;
+        k += m;
+      } else {
+        const m = Math.min(h >>> 1, n - k);
+        if (page[q] === 0) for (let i = 0; i < m; i++) start(first + k + i);
+        q += 1;
+        k += m;
+      }
+    }
+    if (rows === 0 || (this.rows === 0 && offsets[0] !== 0)) throw new Error('parquet: a list page starts inside a row');
+    this.rows = rows;
+    this.elems = first + n;
+    offsets[rows] = this.elems;
+    this.listValues(page, pos, end, first, n, idx, dict);
+  }
+
+  /** Copies `present` list elements (PLAIN at page[pos..], or by dictionary index) to element `first` on. */
+  private listValues(page: Uint8Array, pos: number, end: number, first: number, present: number, idx: Int32Array | null, dict: Dict | null): void {
+    const w = this.width;
+    if ((first + present) * w > this.fixed!.length) throw new Error('parquet: more list elements than the chunk declares');
     if (idx) {
       const words = dict!.words!;
       const out = this.fixed32!;
@@ -320,7 +392,7 @@ class Column {
       case 'bytes': {
         const b = this.bytes!;
         // An exact copy when the buffer grew well past the data (it crosses threads whole).
-        const values = b.len < b.buf.length / 2 ? b.buf.slice(0, b.len) : b.buf.subarray(0, b.len);
+        const values = b.len < b.buf.length / 2 ? new Uint8Array(b.buf.subarray(0, b.len)) : b.buf.subarray(0, b.len);
         return { ...base, offsets: this.offsets, values };
       }
       case 'dict-words': {
@@ -335,6 +407,10 @@ class Column {
   }
 }
 
+// Reused between chunks (one decode at a time per thread): the chunk's bytes, and its pages decompressed.
+let chunkScratch = Buffer.allocUnsafeSlow(1 << 20);
+let pageScratch = new Uint8Array(1 << 20);
+
 /** Decodes one column chunk's pages into `col`. */
 function decodeChunk(chunk: Uint8Array, meta: ColumnChunk, leaf: Leaf, col: Column): void {
   if (meta.codec !== Codec.ZSTD && meta.codec !== Codec.UNCOMPRESSED) throw new Unsupported(`codec ${meta.codec}`);
@@ -348,28 +424,38 @@ function decodeChunk(chunk: Uint8Array, meta: ColumnChunk, leaf: Leaf, col: Colu
     pos = r.pos + csize;
     if (pos > chunk.length) throw new Error('parquet: page runs past its column chunk');
     const body = chunk.subarray(r.pos, pos);
-    const page = meta.codec === Codec.ZSTD ? unzstd(body, usize) : body;
-    if (page.length !== usize) throw new Error(`parquet: page holds ${page.length} bytes, header says ${usize}`);
     if (h[1] === PageType.DICTIONARY) {
       const dh = h[7] as ThriftStruct;
       if (dh[2] !== Encoding.PLAIN && dh[2] !== Encoding.PLAIN_DICTIONARY) throw new Unsupported(`dictionary encoding ${dh[2]}`);
+      // Its own copy: the dictionary outlives the scratch buffers.
+      const page = meta.codec === Codec.ZSTD ? unzstd(body, usize) : body.slice();
+      if (page.length !== usize) throw new Error(`parquet: page holds ${page.length} bytes, header says ${usize}`);
       dict = col.plainDict(page, 0, page.length, dh[1] as number);
       continue;
     }
+    if (usize > pageScratch.length) pageScratch = new Uint8Array(Math.max(usize, 2 * pageScratch.length));
+    const page = meta.codec === Codec.ZSTD ? unzstd(body, usize, pageScratch) : body;
+    if (page.length !== usize) throw new Error(`parquet: page holds ${page.length} bytes, header says ${usize}`);
     if (h[1] !== PageType.DATA) throw new Unsupported(`page type ${h[1]}`);
     const dh = h[5] as ThriftStruct;
     const n = dh[1] as number;
     let p = 0;
-    const levels = (max: number, encoding: unknown): Int32Array | null => {
+    // Each level section: a 4-byte length, then the hybrid encoding. Definition levels all at the maximum
+    // (no null, no empty list) are not expanded: `defs` stays null.
+    const region = (max: number, encoding: unknown): [number, number] | null => {
       if (max === 0) return null;
       if (encoding !== Encoding.RLE) throw new Unsupported(`level encoding ${encoding}`);
       const len = page[p] | (page[p + 1] << 8) | (page[p + 2] << 16) | (page[p + 3] << 24);
-      const out = hybrid(page, p + 4, p + 4 + len, bitWidth(max), n);
-      p += 4 + len;
-      return out;
+      const r: [number, number] = [p + 4, p + 4 + len];
+      if (len < 0 || r[1] > page.length) throw new Error('parquet: levels run past their page');
+      p = r[1];
+      return r;
     };
-    const reps = levels(leaf.maxRep, dh[4]);
-    const defs = levels(leaf.maxDef, dh[3]);
+    const reps = region(leaf.maxRep, dh[4]);
+    const defRegion = region(leaf.maxDef, dh[3]);
+    const defWidth = bitWidth(leaf.maxDef);
+    const defs = defRegion && !allEqual(page, defRegion[0], defRegion[1], defWidth, n, leaf.maxDef)
+      ? hybrid(page, defRegion[0], defRegion[1], defWidth, n) : null;
     col.page(page, p, page.length, n, defs, reps, dh[2] as number, dict);
   }
 }
@@ -418,9 +504,9 @@ export function decodeColumns(file: string, columns: readonly string[], rowGroup
       const col = new Column(kind, numRows, footer.leaves[li].maxDef,
         chunks.reduce((s, c) => s + c.numValues, 0), chunks.reduce((s, c) => s + c.uncompressedSize, 0));
       for (const c of chunks) {
-        const buf = Buffer.allocUnsafeSlow(c.size);
-        if (fs.readSync(fd, buf, 0, c.size, c.offset) !== c.size) throw new Error('parquet: column chunk runs past the end of the file');
-        decodeChunk(buf, c, footer.leaves[li], col);
+        if (c.size > chunkScratch.length) chunkScratch = Buffer.allocUnsafeSlow(Math.max(c.size, 2 * chunkScratch.length));
+        if (fs.readSync(fd, chunkScratch, 0, c.size, c.offset) !== c.size) throw new Error('parquet: column chunk runs past the end of the file');
+        decodeChunk(chunkScratch.subarray(0, c.size), c, footer.leaves[li], col);
       }
       out.push(col.finish());
     }

@@ -4,17 +4,22 @@
  * whose values are unique or already compressed.
  */
 import * as pq from 'parquet-wasm/node';
+import { PARTITION_COLUMN, STEP_FIELDS } from './schema.ts';
 
 const BULK_COLUMNS = ['obs_image', 'output_tokens', 'output_logprobs'];
 
 function writerProperties(rowGroupRows: number): pq.WriterProperties {
+  // Per-column settings name top-level columns only (a list's leaf, `output_tokens.list.element`, cannot be
+  // named), so dictionaries are off by default and turned on for each column that is not bulk.
   let b = new pq.WriterPropertiesBuilder()
     .setCompression(pq.Compression.ZSTD)
     .setMaxRowGroupSize(rowGroupRows)
-    .setCreatedBy('o2o');
-  for (const c of BULK_COLUMNS) {
-    b = b.setColumnDictionaryEnabled(c, false).setColumnStatisticsEnabled(c, pq.EnabledStatistics.None);
+    .setCreatedBy('o2o')
+    .setDictionaryEnabled(false);
+  for (const f of STEP_FIELDS) {
+    if (f.name !== PARTITION_COLUMN && !BULK_COLUMNS.includes(f.name)) b = b.setColumnDictionaryEnabled(f.name, true);
   }
+  for (const c of BULK_COLUMNS) b = b.setColumnStatisticsEnabled(c, pq.EnabledStatistics.None);
   return b.build();
 }
 

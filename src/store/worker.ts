@@ -10,7 +10,6 @@ import * as pq from 'parquet-wasm/node';
 import { fileStats, type FileStats } from './delta.ts';
 import { encodeParquet } from './parquet.ts';
 import { buffersOf, decodeColumns, type DecodedColumns } from './decode.ts';
-import { zstdReady } from './zstd.ts';
 
 export type WorkerTask =
   /** Write `ipc` (the part's rows without the partition column) as Parquet at `file` (created exclusively). */
@@ -57,7 +56,6 @@ async function handle(task: WorkerTask): Promise<{ result: unknown; transfer: Ar
     }
     case 'decode': {
       if (task.columns) {
-        await zstdReady;
         try {
           const columns = decodeColumns(task.file, task.columns, task.rowGroups);
           return { result: { columns } satisfies DecodeResult, transfer: buffersOf(columns) };

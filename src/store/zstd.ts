@@ -1,12 +1,11 @@
 /**
  * Zstandard decompression of one Parquet page (RFC 8878). A frame whose blocks are all stored raw or as
  * one repeated byte (what zstd writes for incompressible data such as PNG/JPEG images) is copied out
- * here, with no call into WebAssembly; any other frame goes to libzstd compiled to WebAssembly.
+ * here; any other frame goes to libzstd (a native addon).
  */
-import zstd from '@foxglove/wasm-zstd';
+import { Decoder } from '@toondepauw/node-zstd';
 
-/** Resolves once the WebAssembly decoder is loaded (await before the first `unzstd`). */
-export const zstdReady: Promise<unknown> = zstd.isLoaded;
+const decoder = new Decoder();
 
 const MAGIC = 0xfd2fb528;
 
@@ -37,15 +36,18 @@ function storedBlocks(src: Uint8Array): Array<[start: number, size: number, rle:
   return pos + (checksum ? 4 : 0) === src.length ? blocks : null;
 }
 
-/** The `size` bytes a zstd frame holds; throws when it holds another number of bytes. */
-export function unzstd(src: Uint8Array, size: number): Uint8Array {
+/**
+ * The `size` bytes a zstd frame holds; throws when it holds another number of bytes. Stored frames are
+ * copied into `scratch` when it is large enough (the result then views it: valid until its next use).
+ */
+export function unzstd(src: Uint8Array, size: number, scratch?: Uint8Array): Uint8Array {
   const blocks = storedBlocks(src);
   if (!blocks) {
-    const out = zstd.decompress(src, size);
+    const out = decoder.decodeSync(Buffer.from(src.buffer, src.byteOffset, src.length));
     if (out.length !== size) throw new Error(`zstd: expected ${size} bytes, got ${out.length}`);
     return out;
   }
-  const out = new Uint8Array(size);
+  const out = scratch && scratch.length >= size ? scratch.subarray(0, size) : new Uint8Array(size);
   let k = 0;
   for (const [start, n, rle] of blocks) {
     if (k + n > size) throw new Error(`zstd: expected ${size} bytes, got more`);
