@@ -67,7 +67,7 @@ export * from './dtype.ts';
 export { Graph, Tensor, type OpDef, type Param, type ParamOptions } from './graph.ts';
 export * from './ops/elementwise.ts';
 export { matmul, gemm } from './ops/matmul.ts';
-export { sum, mean, max, sumAll, meanAll, softmax, logSoftmax, layerNorm, count } from './ops/reduce.ts';
+export { sum, mean, max, sumAll, meanAll, softmax, logSoftmax, layerNorm, count, tokenLogProbs } from './ops/reduce.ts';
 export {
   reshape, reshapeLike, transpose, concat, slice, unsqueeze, squeeze, gather, gatherElements, gatherND,
   splitLike, scatterNDAdd, scatterElementsAdd, zerosLike, shapeOf, arange, dimOf,

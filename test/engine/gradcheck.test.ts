@@ -83,6 +83,7 @@ const CASES: Record<string, () => Case> = {
   ReduceMax: () => make((i) => rd.max(i([2, 4]), [1])),
   Softmax: () => make((i) => rd.softmax(i([2, 5]), -1)),
   LogSoftmax: () => make((i) => rd.logSoftmax(i([2, 5]), 0)),
+  TokenLogProbs: () => make((i, g) => rd.tokenLogProbs(i([2, 3, 5]), idx(g, [2, 3], [0, 4, 4, 1, 2, 0]))),
   LayerNorm: () => make((i) => rd.layerNorm(i([2, 3, 4]), i([4]), i([4])), true),
   Reshape: () => make((i) => sh.reshape(i([2, 3, 2], { dims: ['n', 3, 2] }), [-1, 2])),
   ReshapeLike: () => make((i) => on(sh.ReshapeLike, [i([6]), i([2, 3], { dims: ['n', 3] })])),

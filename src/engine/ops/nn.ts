@@ -1,13 +1,14 @@
 /**
  * Composite layers built from primitive ops (they need no gradient code of their own): linear, embedding,
- * causal attention, cross-entropy and per-token log-probs. (GELU is an op of its own: ./elementwise.ts.)
+ * causal attention, cross-entropy. (GELU and per-token log-probs are ops of their own: ./elementwise.ts,
+ * ./reduce.ts.)
  */
 import type { Dim } from '../dtype.ts';
 import type { Graph, Tensor } from '../graph.ts';
 import { add, and, cast, div, lessOrEqual, mul, neg, sub, where } from './elementwise.ts';
 import { gemm, matmul } from './matmul.ts';
-import { logSoftmax, mean, softmax, sumAll } from './reduce.ts';
-import { arange, dimOf, gather, gatherElements, reshape, squeeze, transpose, unsqueeze } from './shape.ts';
+import { mean, softmax, sumAll, tokenLogProbs } from './reduce.ts';
+import { arange, dimOf, gather, reshape, transpose, unsqueeze } from './shape.ts';
 
 type T = Tensor;
 
@@ -62,11 +63,6 @@ export function attention(q: T, k: T, v: T, opts: AttentionOptions): T {
   }
   if (allowed) scores = add(scores, where(allowed, g.scalar(0, q.dtype), g.scalar(-1e9, q.dtype)));
   return matmul(softmax(scores, -1), v);
-}
-
-/** logits [..., V], tokens int [...] -> log p(token) [...]. */
-export function tokenLogProbs(logits: T, tokens: T): T {
-  return squeeze(gatherElements(logSoftmax(logits, -1), unsqueeze(tokens, [-1]), -1), [-1]);
 }
 
 /**

@@ -4,8 +4,8 @@
  */
 import { DTYPES, type Dim } from '../dtype.ts';
 import { type OpDef, type Tensor, dimProduct, normAxis } from '../graph.ts';
-import { cast, div, equal, expandLike, exp, mul, sub, sumTo } from './elementwise.ts';
-import { unsqueeze } from './shape.ts';
+import { cast, div, equal, expandLike, exp, mul, neg, sub, sumTo } from './elementwise.ts';
+import { scatterElementsAdd, unsqueeze } from './shape.ts';
 
 type T = Tensor;
 
@@ -106,6 +106,37 @@ export const LogSoftmax: OpDef<{ axis: number }> = {
     return [sub(d, mul(exp(n.outputs[0]), sum(d, [n.attrs.axis], true)))];
   },
 };
+/**
+ * TokenLogProbs(logits [..., V], tokens int [...]) -> log p(token) [...], and the log-softmax [..., V] its
+ * gradient reuses. Gradient in the fused form d (onehot(token) - softmax): Exp, Mul and one ScatterElements
+ * add over [..., V] (as LogSoftmax + GatherElements rules: zeros, scatter, Exp, ReduceSum, Mul, Sub).
+ */
+export const TokenLogProbs: OpDef = {
+  name: 'TokenLogProbs',
+  infer([logits, tokens]) {
+    if (tokens.dtype !== 'int64' && tokens.dtype !== 'int32') throw new Error(`tokenLogProbs: tokens must be int64 or int32, got ${tokens}`);
+    if (tokens.rank !== logits.rank - 1) throw new Error(`tokenLogProbs: tokens ${tokens} must have the leading dims of logits ${logits}`);
+    return [{ dtype: logits.dtype, shape: tokens.shape }, { dtype: logits.dtype, shape: logits.shape }];
+  },
+  emit(e, [logits, tokens], [lp, lsm]) {
+    const idx = e.tmp(), picked = e.tmp();
+    e.node('LogSoftmax', [logits], [lsm], { axis: -1 });
+    e.node('Unsqueeze', [tokens, e.i64([-1])], [idx]);
+    e.node('GatherElements', [lsm, idx], [picked], { axis: -1 });
+    e.node('Squeeze', [picked, e.i64([-1])], [lp]);
+  },
+  grad(n, [d, dLsm]) {
+    if (dLsm) throw new Error('tokenLogProbs: its saved log-softmax output carries no gradient; use the first output only');
+    if (!d) return [null, null];
+    const [, tokens] = n.inputs;
+    const dk = unsqueeze(d, [-1]);
+    return [scatterElementsAdd(mul(exp(n.outputs[1]), neg(dk)), unsqueeze(tokens, [-1]), dk, -1), null];
+  },
+};
+export function tokenLogProbs(logits: T, tokens: T): T {
+  return logits.graph.apply(TokenLogProbs, [logits, tokens], {})[0];
+}
+
 export function softmax(x: T, axis = -1): T {
   return x.graph.apply(Softmax, [x], { axis })[0];
 }
