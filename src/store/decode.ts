@@ -12,7 +12,7 @@ import { STEP_FIELDS } from './schema.ts';
 import { sameType } from './validate.ts';
 import { Codec, PhysicalType, readFooter, type ColumnChunk, type Footer, type Leaf } from './footer.ts';
 import { ThriftReader, type ThriftStruct } from './thrift.ts';
-import { unzstd } from './zstd.ts';
+import { storedBlocks, unzstd } from './zstd.ts';
 
 /** A layout the JavaScript decoder does not handle (the file is then read with parquet-wasm). */
 export class Unsupported extends Error {}
@@ -146,7 +146,7 @@ class Bytes {
 }
 
 /** A decoded dictionary page: fixed-width values as 32-bit words, or byte strings as (start, length) in `data`. */
-interface Dict { n: number; data: Uint8Array; words?: Int32Array; starts?: Int32Array; lens?: Int32Array }
+interface Dict { n: number; data: Uint8Array; words?: Int32Array; starts?: Int32Array; lens?: Int32Array; ids?: Int32Array }
 
 /** The state of one column being decoded across pages and row groups. */
 class Column {
@@ -361,23 +361,61 @@ class Column {
         }
         case 'dict-words': {
           if (!valid) break;
-          let s: number; let len: number; let src = page;
-          if (idx) { src = dict!.data; s = dict!.starts![idx[v]]; len = dict!.lens![idx[v]]; }
-          else {
+          if (idx) {
+            // Each dictionary entry is decoded once (word id -1: not yet seen).
+            const ids = dict!.ids ??= new Int32Array(dict!.n).fill(-1);
+            const e = idx[v];
+            if (ids[e] < 0) ids[e] = this.wordId(dict!.data, dict!.starts![e], dict!.lens![e]);
+            this.wordIds![r] = ids[e];
+          } else {
             if (pos + 4 > end) throw new Error('parquet: data page too short');
-            len = view.getUint32(pos, true); s = pos + 4; pos = s + len;
-            if (pos > end) throw new Error('parquet: data page too short');
+            const len = view.getUint32(pos, true);
+            if (pos + 4 + len > end) throw new Error('parquet: data page too short');
+            this.wordIds![r] = this.wordId(page, pos + 4, len);
+            pos += 4 + len;
           }
-          const word = text.decode(src.subarray(s, s + len));
-          let id = this.words!.get(word);
-          if (id === undefined) { id = this.words!.size; this.words!.set(word, id); }
-          this.wordIds![r] = id;
           v++;
           break;
         }
         default: throw new Unsupported(this.kind);
       }
     }
+  }
+
+  /** Appends a PLAIN page of byte strings (Utf8, Binary) read in place from a stored zstd frame. */
+  storedBytesPage(st: StoredPage, n: number): void {
+    let defs: Int32Array | null = null;
+    if (this.maxDef) {
+      const len = st.u32();
+      const lv = new Uint8Array(len);
+      st.copy(lv, 0, len);
+      const w = bitWidth(this.maxDef);
+      if (!allEqual(lv, 0, len, w, n, this.maxDef)) defs = hybrid(lv, 0, len, w, n);
+    }
+    if (this.rows + n > this.numRows) throw new Error(`parquet: more than ${this.numRows} rows`);
+    const out = this.bytes!;
+    for (let i = 0; i < n; i++) {
+      const r = this.rows++;
+      if (!defs || defs[i] === this.maxDef) {
+        this.validity[r >> 3] |= 1 << (r & 7);
+        const len = st.u32();
+        out.reserve(len);
+        st.copy(out.buf, out.len, len);
+        out.len += len;
+        if (out.len > 0x7fffffff) throw new Unsupported('a column over 2 GiB');
+      } else {
+        this.nulls++;
+      }
+      this.offsets![r + 1] = out.len;
+    }
+  }
+
+  /** The id of a word (a Dictionary column's value) in this column's dictionary, added when new. */
+  private wordId(src: Uint8Array, start: number, len: number): number {
+    const word = text.decode(src.subarray(start, start + len));
+    let id = this.words!.get(word);
+    if (id === undefined) { id = this.words!.size; this.words!.set(word, id); }
+    return id;
   }
 
   finish(): ColumnBuffers {
@@ -407,6 +445,36 @@ class Column {
   }
 }
 
+/**
+ * A page held by the raw blocks of a zstd frame, read in place: byte strings go from the file's bytes
+ * straight to the column (no decompressed copy of the page in between).
+ */
+class StoredPage {
+  private b = 0;
+  private off = 0;
+  private readonly word = new Uint8Array(4);
+  constructor(private readonly src: Uint8Array, private readonly blocks: Array<[number, number, boolean]>) {}
+
+  /** Copies the next `n` bytes of the page to dst[at..]. */
+  copy(dst: Uint8Array, at: number, n: number): void {
+    while (n > 0) {
+      const blk = this.blocks[this.b];
+      if (!blk) throw new Error('parquet: data page too short');
+      const take = Math.min(n, blk[1] - this.off);
+      const s = blk[0] + this.off;
+      if (take > 32) dst.set(this.src.subarray(s, s + take), at);
+      else for (let i = 0; i < take; i++) dst[at + i] = this.src[s + i];
+      at += take; n -= take; this.off += take;
+      if (this.off === blk[1]) { this.b++; this.off = 0; }
+    }
+  }
+
+  u32(): number {
+    this.copy(this.word, 0, 4);
+    return (this.word[0] | (this.word[1] << 8) | (this.word[2] << 16) | (this.word[3] << 24)) >>> 0;
+  }
+}
+
 // Reused between chunks (one decode at a time per thread): the chunk's bytes, and its pages decompressed.
 let chunkScratch = Buffer.allocUnsafeSlow(1 << 20);
 let pageScratch = new Uint8Array(1 << 20);
@@ -432,6 +500,14 @@ function decodeChunk(chunk: Uint8Array, meta: ColumnChunk, leaf: Leaf, col: Colu
       if (page.length !== usize) throw new Error(`parquet: page holds ${page.length} bytes, header says ${usize}`);
       dict = col.plainDict(page, 0, page.length, dh[1] as number);
       continue;
+    }
+    if (h[1] === PageType.DATA && meta.codec === Codec.ZSTD && col.kind === 'bytes' && leaf.maxRep === 0) {
+      const dh = h[5] as ThriftStruct;
+      const blocks = dh[2] === Encoding.PLAIN && (leaf.maxDef === 0 || dh[3] === Encoding.RLE) ? storedBlocks(body) : null;
+      if (blocks && blocks.every((b) => !b[2]) && blocks.reduce((t, b) => t + b[1], 0) === usize) {
+        col.storedBytesPage(new StoredPage(body, blocks), dh[1] as number);
+        continue;
+      }
     }
     if (usize > pageScratch.length) pageScratch = new Uint8Array(Math.max(usize, 2 * pageScratch.length));
     const page = meta.codec === Codec.ZSTD ? unzstd(body, usize, pageScratch) : body;

@@ -9,8 +9,11 @@ const decoder = new Decoder();
 
 const MAGIC = 0xfd2fb528;
 
-/** Block layout of a single-frame input, or null when it has compressed blocks or is not one plain frame. */
-function storedBlocks(src: Uint8Array): Array<[start: number, size: number, rle: boolean]> | null {
+/**
+ * Block layout of a single-frame input ([start, size, is RLE] per block, in order), or null when it has
+ * compressed blocks or is not one plain frame.
+ */
+export function storedBlocks(src: Uint8Array): Array<[start: number, size: number, rle: boolean]> | null {
   if (src.length < 6) return null;
   const view = new DataView(src.buffer, src.byteOffset, src.length);
   if (view.getUint32(0, true) !== MAGIC) return null;

@@ -73,6 +73,13 @@ function denseRows(): StepRow[] {
   }));
 }
 
+/** Rows whose images are all incompressible (pages zstd stores as raw blocks, read in place), some over a block (128 KiB). */
+function rawImageRows(): StepRow[] {
+  return makeRows({ episodes: 3, steps: 12, seed: 6, prefix: 'raw' }).map((r, i) => ({
+    ...r, obs_image: i % 7 === 3 ? null : randomFillSync(new Uint8Array(i % 2 ? 150_000 + i : 9_000 + i)),
+  }));
+}
+
 /** The same rows written by parquet-wasm with its defaults (dictionary pages for every column, lists too). */
 async function withDefaults(file: string, out: string, props?: pq.WriterProperties): Promise<string> {
   const f = await pq.ParquetFile.fromFile(await fs.openAsBlob(file));
@@ -89,7 +96,9 @@ describe('part file decoder', async () => {
   await table.append([rowsToBatch(rows.slice(0, 700)), rowsToBatch(rows.slice(700))]);
   const dense = denseRows();
   await table.append([rowsToBatch(dense)]);
-  rows.push(...dense);
+  const raw = rawImageRows();
+  await table.append([rowsToBatch(raw)]);
+  rows.push(...dense, ...raw);
   const files = partFiles(table.dir);
   const zstdProps = () => new pq.WriterPropertiesBuilder().setCompression(pq.Compression.ZSTD).setMaxRowGroupSize(256).build();
   const dictFiles = await Promise.all(files.map((f, i) => withDefaults(f, path.join(root, `dict-${i}.parquet`), zstdProps())));
