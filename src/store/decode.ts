@@ -556,11 +556,13 @@ const footers = new Map<string, Footer>();
 export function decodeColumns(file: string, columns: readonly string[], rowGroups?: number[]): DecodedColumns {
   const fd = fs.openSync(file, 'r');
   try {
-    let footer = footers.get(file);
+    const st = fs.fstatSync(fd);
+    const key = `${file}:${st.size}:${st.mtimeMs}`;
+    let footer = footers.get(key);
     if (!footer) {
-      footer = readFooter(fd, fs.fstatSync(fd).size);
+      footer = readFooter(fd, st.size);
       if (footers.size >= 256) footers.delete(footers.keys().next().value!);
-      footers.set(file, footer);
+      footers.set(key, footer);
     }
     const groups = rowGroups ?? footer.rowGroups.map((_, i) => i);
     for (const g of groups) if (!footer.rowGroups[g]) throw new Unsupported(`row group ${g}`);
