@@ -4,6 +4,7 @@
  */
 import { DTYPES, type DType, type Dim, type HostTensor, hostTensor, tensorBytes } from './dtype.ts';
 import { type Graph, type Tensor, splitTop } from './graph.ts';
+import { scaleFolds } from './fold.ts';
 import type { AttrValue, GraphProto, NodeProto, TensorProto, ValueInfo } from './onnx.ts';
 
 export interface EmitCtx {
@@ -142,15 +143,35 @@ export function lower(g: Graph, spec: LowerSpec): GraphProto {
   const outNames = new Map<Tensor, string>();
   for (const [n, t] of spec.outputs) if (t.kind === 'node' && !outNames.has(t) && !names.has(t)) outNames.set(t, n);
 
+  const folds = scaleFolds(g, live, new Set(spec.outputs.map(([, t]) => t)));
+
   for (const node of g.nodes) {
     if (!live.has(node)) continue;
+    const aliased = folds.alias.get(node);
+    if (aliased) {
+      names.set(node.outputs[0], nameOf(aliased));
+      continue;
+    }
     const ins = node.inputs.map(nameOf);
     const outs = node.outputs.map((t) => {
       const n = outNames.get(t) ?? `${spec.name}_t${t.id}`;
       names.set(t, n);
       return n;
     });
-    node.op.emit(ctx, ins, outs, node.attrs, node);
+    const scaled = folds.gemm.get(node);
+    if (scaled) {
+      const attrs = { ...node.attrs, alpha: ((node.attrs.alpha as number | undefined) ?? 1) * scaled.ab * scaled.out };
+      if (ins[2] && scaled.out !== 1) {
+        const c = tmp();
+        ctx.node('Mul', [ins[2], ctx.scalar(scaled.out, node.inputs[2].dtype)], [c]);
+        ins[2] = c;
+      }
+      node.op.emit(ctx, ins, outs, attrs, node);
+    } else if (folds.post.has(node)) {
+      const raw = outs.map(() => tmp());
+      node.op.emit(ctx, ins, raw, node.attrs, node);
+      raw.forEach((r, i) => ctx.node('Mul', [r, ctx.scalar(folds.post.get(node)!, node.outputs[i].dtype)], [outs[i]]));
+    } else node.op.emit(ctx, ins, outs, node.attrs, node);
   }
 
   const outputs: ValueInfo[] = [];

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type DType, Graph, type HostTensor, type Runner, type Tensor, buildInference, cast, gradients, hostTensor, linear, mul, openRunner, sumAll, add,
 } from '../../src/engine/index.ts';
+import { scaleFolds } from '../../src/engine/fold.ts';
 import type { OpDef } from '../../src/engine/graph.ts';
 import { ALL_OPS } from '../../src/engine/ops/index.ts';
 import * as el from '../../src/engine/ops/elementwise.ts';
@@ -213,6 +214,28 @@ describe('gradient rewrites', () => {
     expect(nodes.filter((n) => n.op === el.Add), 'no Add sums the contributions').toHaveLength(0);
     const r = await check(make(threeLinears));
     expect(r.checked).toBeGreaterThan(0);
+    expect(r.worst, 'worst |analytic - numeric| / (atol + rtol |numeric|)').toBeLessThanOrEqual(1);
+  });
+
+  it('a constant scaling next to linears folds into their Gemms (alpha), and gradients match central differences', async () => {
+    // the scaled product feeds a second linear, as attention's 1/sqrt(dh) on q feeds its score product
+    const scaled = (i: (shape: number[], o?: { dims?: (string | number)[] }) => Tensor) =>
+      linear(mul(linear(i([2, 3, 4], { dims: ['b', 3, 4] }), i([4, 6]), i([6])), 0.3), i([6, 5]), i([5]));
+    const c = make(scaled);
+    const loss = sumAll(mul(c.outs[0], c.outs[0]));
+    const grads = gradients(loss, [...c.values.keys()]);
+    const live = new Set<object>();
+    const stack = [loss, ...grads];
+    while (stack.length) {
+      const t = stack.pop()!;
+      if (!t.node || live.has(t.node)) continue;
+      live.add(t.node);
+      stack.push(...t.node.inputs);
+    }
+    const folds = scaleFolds(c.g, live, new Set([loss, ...grads]));
+    // the scaling forward and its gradient backward
+    expect([...folds.alias.keys()].filter((n) => n.outputs[0].rank === 3)).toHaveLength(2);
+    const r = await check(make(scaled));
     expect(r.worst, 'worst |analytic - numeric| / (atol + rtol |numeric|)').toBeLessThanOrEqual(1);
   });
 });

@@ -1,7 +1,6 @@
 /**
  * Composite layers built from primitive ops (they need no gradient code of their own): linear, embedding,
- * causal attention, cross-entropy. (GELU and per-token log-probs are ops of their own: ./elementwise.ts,
- * ./reduce.ts.)
+ * causal attention, cross-entropy. (GELU and per-token log-probs are ops: ./elementwise.ts, ./reduce.ts.)
  */
 import type { Dim } from '../dtype.ts';
 import type { Graph, Tensor } from '../graph.ts';
@@ -13,17 +12,15 @@ import { arange, dimOf, gather, reshape, transpose, unsqueeze } from './shape.ts
 type T = Tensor;
 
 /**
- * x [..., in] @ w [in, out] (+ b [out]) -> [..., out]. With a bias, one Gemm on x flattened to 2-D: the
- * bias is added inside the matrix product instead of by a pass of its own.
+ * x [..., in] @ w [in, out] (+ b [out]) -> [..., out], as one Gemm on x flattened to 2-D: the bias is added
+ * inside the matrix product, and constant scalings next to it fold into its alpha (see ../fold.ts).
  */
 export function linear(x: T, w: T, b?: T): T {
-  if (!b) return matmul(x, w);
-  if (w.rank !== 2 || b.rank !== 1 || x.rank < 2) return add(matmul(x, w), b);
+  if (w.rank !== 2 || (b && b.rank !== 1) || x.rank < 2) return b ? add(matmul(x, w), b) : matmul(x, w);
   if (x.rank === 2) return gemm(x, w, {}, b);
   const y = gemm(reshape(x, [-1, x.shape[x.rank - 1]]), w, {}, b);
   return reshape(y, [...x.shape.slice(0, -1), w.shape[1]]);
 }
-
 
 /** table [V, D], ids int [...] -> [..., D]. */
 export function embedding(table: T, ids: T): T {
