@@ -2,7 +2,8 @@
  * `npm run bench -- store [--quick]`: write and read synthetic steps (10 KB incompressible images,
  * 200-token lists and log-probs) through the store, and read the same part files with DuckDB as the
  * reference, in the same run. Figures: write MB/s and peak RSS, full read MB/s (o2o vs DuckDB), projected
- * read without images (o2o vs DuckDB), and the mean time of a seeded shuffled 256-step minibatch with images.
+ * read without images (o2o vs DuckDB), the CPU seconds of both reads (all threads), and the mean time of a
+ * seeded shuffled 256-step minibatch with images.
  * MB = 10^6 bytes of Arrow data (uncompressed column buffers).
  */
 import fs from 'node:fs';
@@ -138,22 +139,30 @@ export async function run(args: BenchArgs): Promise<void> {
     const check = await conn.runAndReadAll(`SELECT count(*)::BIGINT, sum(reward)::DOUBLE FROM read_parquet(${list})`);
     const [dCount, dSum] = check.getRows()[0] as [bigint, number];
 
-    const time = async (fn: () => Promise<unknown>) => {
+    // Wall seconds, and CPU seconds of the whole process (every thread: o2o's workers, DuckDB's threads),
+    // which a loaded machine disturbs far less than wall time.
+    const cpu: Record<string, number> = {};
+    const time = async (label: string, fn: () => Promise<unknown>) => {
       const out: number[] = [];
+      const cpus: number[] = [];
       const warmup = args.quick ? 0 : 1;
       for (let i = 0; i < runs + warmup; i++) {
+        const c = process.cpuUsage();
         const t = performance.now();
         await fn();
-        if (i >= warmup) out.push(performance.now() - t);
+        const used = process.cpuUsage(c);
+        if (i >= warmup) { out.push(performance.now() - t); cpus.push((used.user + used.system) / 1e6); }
       }
+      cpu[label] = median(cpus);
       return median(out) / 1000;
     };
     let full = 0;
-    const readS = await time(async () => { full = (await snap.read()).numRows; });
-    const duckS = await time(() => conn.run(`SELECT * FROM read_parquet(${list})`));
+    const readS = await time('o2o full', async () => { full = (await snap.read()).numRows; });
+    const duckS = await time('duckdb full', () => conn.run(`SELECT * FROM read_parquet(${list})`));
     let projRows = 0;
-    const projS = await time(async () => { projRows = (await snap.read({ columns: noImages as StepFieldName[] })).numRows; });
-    const duckProjS = await time(() => conn.run(`SELECT ${noImages.join(', ')} FROM read_parquet(${list})`));
+    const projS = await time('o2o no images', async () => { projRows = (await snap.read({ columns: noImages as StepFieldName[] })).numRows; });
+    const duckProjS = await time('duckdb no images', () => conn.run(`SELECT ${noImages.join(', ')} FROM read_parquet(${list})`));
+    console.log(`CPU seconds (all threads, median): ${Object.entries(cpu).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
     const ours = await snap.read({ columns: ['reward'] });
     let sum = 0;
     for (const v of ours.getChild('reward')!.toArray() as Float32Array) sum += v;
@@ -165,6 +174,10 @@ export async function run(args: BenchArgs): Promise<void> {
     figure({ bench: 'store', figure: 'read_no_images_s', value: +projS.toFixed(3), unit: 's', steps: total });
     figure({ bench: 'store', figure: 'read_no_images_s', impl: 'duckdb', value: +duckProjS.toFixed(3), unit: 's', steps: total });
     figure({ bench: 'store', figure: 'ratio', case: 'read_no_images', value: +(duckProjS / projS).toFixed(2), unit: 'o2o speed/duckdb speed' });
+    for (const [c, o2o, duck] of [['read_full', 'o2o full', 'duckdb full'], ['read_no_images', 'o2o no images', 'duckdb no images']]) {
+      figure({ bench: 'store', figure: `${c}_cpu_s`, value: +cpu[o2o].toFixed(2), unit: 'CPU s', steps: total });
+      figure({ bench: 'store', figure: `${c}_cpu_s`, impl: 'duckdb', value: +cpu[duck].toFixed(2), unit: 'CPU s', steps: total });
+    }
     conn.closeSync();
     instance.closeSync();
 

@@ -142,8 +142,7 @@ export async function readFile(
     const { numRows, columns: decoded } = result.columns;
     const byName = new Map<string, ColumnBuffers>(need.map((c, i) => [c, decoded[i]]));
     const needSchema = projectedSchema(need);
-    const all = batchOf(needSchema, needSchema.fields.map((x) => toData(x.type, byName.get(x.name)!)), numRows);
-    const keep = keptRows(all, filter);
+    const keep = filter ? keptRows(batchOf(needSchema, needSchema.fields.map((x) => toData(x.type, byName.get(x.name)!)), numRows), filter) : null;
     const children = schema.fields.map((field) => (field.name === PARTITION_COLUMN
       ? constantUtf8(field.type, f.task, numRows) : toData(field.type, byName.get(field.name)!)));
     const full = batchOf(schema, children, numRows);

@@ -20,6 +20,7 @@ test('the store bench runs in quick mode and reports every figure as a JSON line
   expect(names).toEqual(expect.arrayContaining([
     'write_mb_s', 'write_peak_rss', 'write_mb_s/parquet-wasm 1 thread encode only', 'ratio/write',
     'read_full_mb_s', 'read_full_mb_s/duckdb', 'ratio/read_full', 'read_no_images_s', 'read_no_images_s/duckdb',
-    'ratio/read_no_images', 'minibatch_256_images_ms',
+    'ratio/read_no_images', 'minibatch_256_images_ms', 'read_full_cpu_s', 'read_full_cpu_s/duckdb',
+    'read_no_images_cpu_s', 'read_no_images_cpu_s/duckdb',
   ]));
 });
