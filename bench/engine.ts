@@ -4,9 +4,10 @@
  * FFN 1024, vocab 256, seq 128, batch 16), on onnxruntime CPU through o2o's worker-thread runner, and the
  * same models in PyTorch on CPU in the same run (the python from O2O_TORCH_PYTHON, else python3, when it
  * can import torch), both with the same number of intra-op threads. Also o2o's K-step mode (8 updates in
- * one ONNX Loop run), per update. Reports medians after one warm-up run,
- * the o2o/torch ratio and peak resident memory (each process's peak so far, o2o's taken after the
- * single-step runs).
+ * one ONNX Loop run), per update. Reports medians after 3 warm-up runs (--runs N: N runs of each model,
+ * default 30 for the MLP and 10 for the transformer), the o2o/torch ratio of the medians and, more robust
+ * on a loaded machine, the median of the ratios of adjacent o2o and torch steps, and peak resident memory
+ * (each process's peak so far, o2o's taken after the single-step runs).
  * --quick: small models and 3 runs, for the test that proves the bench works.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -22,6 +23,8 @@ interface Case {
   mlp?: { sizes: number[]; batch: number };
   lm?: { vocab: number; dim: number; heads: number; layers: number; ffn: number; seq: number; batch: number };
 }
+
+const WARMUP = 3;
 
 function cases(quick: boolean): Case[] {
   return quick
@@ -117,8 +120,9 @@ export async function run(args: BenchArgs): Promise<void> {
   const provider = args.argv[args.argv.indexOf('--provider') + 1];
   if (args.argv.includes('--provider') && provider !== 'cpu') return (await import('./gpu.ts')).run(args);
   const threads = option(args.argv, '--threads', os.availableParallelism());
-  const runs = option(args.argv, '--runs', args.quick ? 3 : 10);
-  console.log(`engine: one training step (forward, backward, AdamW), ${threads} intra-op threads on both sides, median of ${runs} runs after 1 warm-up;`);
+  const runsOf = (c: Case) => option(args.argv, '--runs', args.quick ? 3 : c.model === 'mlp' ? 30 : 10);
+  const runs = runsOf(cases(args.quick)[1]);
+  console.log(`engine: one training step (forward, backward, AdamW), ${threads} intra-op threads on both sides, medians of ${cases(args.quick).map((c) => `${runsOf(c)} runs (${c.model})`).join(', ')} after ${WARMUP} warm-up runs;`);
   console.log('o2o and torch steps alternate, so that both see the same load on the machine');
   const torch = await startTorch(threads);
   if (torch.why) console.log(`  torch reference skipped: ${torch.why}`);
@@ -130,19 +134,19 @@ export async function run(args: BenchArgs): Promise<void> {
       await torch.call?.({ case: c });
       const mine: number[] = [], ref: number[] = [];
       let refPeak = 0;
-      for (let i = 0; i <= runs; i++) {
+      for (let i = 0; i < WARMUP + runsOf(c); i++) {
         const t0 = performance.now();
         await tr.step(batch, 1e-4);
-        if (i > 0) mine.push(performance.now() - t0);
+        if (i >= WARMUP) mine.push(performance.now() - t0);
         const r = await torch.call?.({ step: true });
-        if (r && i > 0) ref.push(r.ms as number);
+        if (r && i >= WARMUP) ref.push(r.ms as number);
         if (r) refPeak = r.peak_mb as number;
       }
       const peak = process.resourceUsage().maxRSS / 1024; // before the K-step session adds its own buffers
       // K-step mode: K updates inside one ONNX Loop run (the same batch K times), per update
       const K = 8;
       const stacked = Object.fromEntries(Object.entries(batch).map(([k, v]) => [k, stackK(v, K)]));
-      const loop = await timeRuns(() => tr.steps(stacked, new Array(K).fill(1e-4)), Math.max(2, Math.ceil(runs / 4)));
+      const loop = await timeRuns(() => tr.steps(stacked, new Array(K).fill(1e-4)), Math.max(2, Math.ceil(runsOf(c) / 4)));
       await tr.close();
       await runner.deleteState(Object.keys(await runner.getState()));
       const ms = median(mine), msLoop = median(loop) / K;
@@ -152,10 +156,12 @@ export async function run(args: BenchArgs): Promise<void> {
       figure({ bench: 'engine', figure: 'peak_rss_mb', model: c.model, value: round(peak), unit: 'MB' });
       if (!ref.length) continue;
       const t = median(ref);
-      console.log(`  torch ${c.model.padEnd(12)} ${t.toFixed(2)} ms/step   peak RSS ${refPeak.toFixed(0)} MB   o2o/torch ${(ms / t).toFixed(2)}`);
+      const paired = median(mine.map((x, i) => x / ref[i]));
+      console.log(`  torch ${c.model.padEnd(12)} ${t.toFixed(2)} ms/step   peak RSS ${refPeak.toFixed(0)} MB   o2o/torch ${(ms / t).toFixed(2)} (median of adjacent-step ratios ${paired.toFixed(2)})`);
       figure({ bench: 'engine', figure: 'train_step_ms', model: c.model, impl: `torch ${torch.version}`, threads, value: round(t), unit: 'ms' });
       figure({ bench: 'engine', figure: 'peak_rss_mb', model: c.model, impl: `torch ${torch.version}`, value: round(refPeak), unit: 'MB' });
       figure({ bench: 'engine', figure: 'ratio', model: c.model, threads, value: round(ms / t), unit: 'o2o/torch' });
+      figure({ bench: 'engine', figure: 'ratio', model: c.model, threads, stat: 'paired', value: round(paired), unit: 'o2o/torch' });
     }
     await layerNormFigure(runner, args.quick, runs, threads);
   } finally {
