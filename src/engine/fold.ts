@@ -6,7 +6,9 @@
  *   into the consumers: Gemm(Mul(t, s), b) -> Gemm(t, b) with alpha s, when every use of the product
  *                       (through Reshape/Transpose nodes) is a Gemm's A or B input, or a sum over axes
  *                       (a bias gradient), whose small result is scaled instead.
- * Example: attention's 1/sqrt(dh) on q goes into the q projection, forward and backward.
+ * Only powers of two fold: scaling by them is exact, so a folded graph computes the same bits as the
+ * unfolded one. Examples: GELU's 1/2 on both sides of the FFN's second linear; attention's 1/sqrt(dh) on q
+ * (dh = 4^k) into the q projection, forward and backward.
  */
 import { isFloat } from './dtype.ts';
 import type { Graph, Node, Tensor } from './graph.ts';
@@ -90,7 +92,10 @@ export function scaleFolds(g: Graph, live: Set<object>, outputs: Set<Tensor>): F
   return folds;
 }
 
+/** The value of a constant float scalar that is a power of two, else undefined. */
 function constScalar(g: Graph, t: Tensor): number | undefined {
   if (t.kind !== 'const' || t.rank !== 0 || !isFloat(t.dtype)) return undefined;
-  return Number(g.consts.get(t)!.data[0]);
+  const v = Number(g.consts.get(t)!.data[0]);
+  const e = Math.log2(Math.abs(v));
+  return Number.isInteger(e) && Math.abs(e) < 100 ? v : undefined;
 }

@@ -11,7 +11,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  type DType, Graph, type HostTensor, type Runner, type Tensor, buildInference, cast, gradients, hostTensor, linear, mul, openRunner, sumAll, add,
+  type DType, Graph, type HostTensor, type Runner, type Tensor, buildInference, cast, gelu, gradients, hostTensor, linear, mul, openRunner, sumAll, add,
 } from '../../src/engine/index.ts';
 import { scaleFolds } from '../../src/engine/fold.ts';
 import type { OpDef } from '../../src/engine/graph.ts';
@@ -68,7 +68,7 @@ const CASES: Record<string, () => Case> = {
   Sigmoid: () => make((i) => el.sigmoid(i([4]))),
   Relu: () => make((i) => el.relu(i([6]))),
   Erf: () => make((i) => el.erf(i([4])), true),
-  Gelu: () => make((i) => el.gelu(i([2, 5], { lo: -3, hi: 3 })), true),
+  Gelu: () => make((i) => on(el.Gelu, [i([2, 5], { lo: -3, hi: 3 })])[0], true),
   Abs: () => make((i) => el.abs(i([6]))),
   StopGradient: () => make((i) => el.stopGradient(i([3]))),
   Clip: () => make((i) => el.clip(i([8]), -0.5, 0.5)),
@@ -189,6 +189,19 @@ describe('gradient rules', () => {
   }
 });
 
+/** The nodes that `outs` depend on (what lowering emits). */
+function liveNodes(outs: Tensor[]): Set<object> {
+  const live = new Set<object>();
+  const stack = [...outs];
+  while (stack.length) {
+    const t = stack.pop()!;
+    if (!t.node || live.has(t.node)) continue;
+    live.add(t.node);
+    stack.push(...t.node.inputs);
+  }
+  return live;
+}
+
 describe('gradient rewrites', () => {
   // x feeds three linears (as attention's input feeds q, k and v): its gradient is summed inside the Gemms
   const threeLinears = (i: (shape: number[], o?: { dims?: (string | number)[] }) => Tensor) => {
@@ -217,25 +230,42 @@ describe('gradient rewrites', () => {
     expect(r.worst, 'worst |analytic - numeric| / (atol + rtol |numeric|)').toBeLessThanOrEqual(1);
   });
 
-  it('a constant scaling next to linears folds into their Gemms (alpha), and gradients match central differences', async () => {
+  it('a power-of-two scaling next to linears folds into their Gemms (alpha), and gradients match central differences', async () => {
     // the scaled product feeds a second linear, as attention's 1/sqrt(dh) on q feeds its score product
     const scaled = (i: (shape: number[], o?: { dims?: (string | number)[] }) => Tensor) =>
-      linear(mul(linear(i([2, 3, 4], { dims: ['b', 3, 4] }), i([4, 6]), i([6])), 0.3), i([6, 5]), i([5]));
+      linear(mul(linear(i([2, 3, 4], { dims: ['b', 3, 4] }), i([4, 6]), i([6])), 0.25), i([6, 5]), i([5]));
     const c = make(scaled);
     const loss = sumAll(mul(c.outs[0], c.outs[0]));
     const grads = gradients(loss, [...c.values.keys()]);
-    const live = new Set<object>();
-    const stack = [loss, ...grads];
-    while (stack.length) {
-      const t = stack.pop()!;
-      if (!t.node || live.has(t.node)) continue;
-      live.add(t.node);
-      stack.push(...t.node.inputs);
-    }
-    const folds = scaleFolds(c.g, live, new Set([loss, ...grads]));
+    const folds = scaleFolds(c.g, liveNodes([loss, ...grads]), new Set([loss, ...grads]));
     // the scaling forward and its gradient backward
     expect([...folds.alias.keys()].filter((n) => n.outputs[0].rank === 3)).toHaveLength(2);
     const r = await check(make(scaled));
     expect(r.worst, 'worst |analytic - numeric| / (atol + rtol |numeric|)').toBeLessThanOrEqual(1);
+  });
+
+  it('GELU between linears: its factors 1/2 fold into the Gemms and give the same bits as without folding', async () => {
+    const g = new Graph();
+    const rng = new Rng(3);
+    const val = (shape: number[], scale = 1) => hostTensor('float32', shape, Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => scale * rng.normal()));
+    const feeds: Record<string, HostTensor> = { x: val([2, 3, 4]), zero: hostTensor('float32', [2, 3, 6]), r: val([2, 3, 5]) };
+    const x = g.input('x', 'float32', ['b', 3, 4]);
+    const w1 = g.param('w1', val([4, 6])), b1 = g.param('b1', val([6])), w2 = g.param('w2', val([6, 5])), b2 = g.param('b2', val([5]));
+    const h = linear(x, w1, b1);
+    const folded = linear(gelu(h), w2, b2);
+    // the same math where nothing can fold: GELU's input is not a Gemm product, its output is also an output
+    const y = gelu(add(h, g.input('zero', 'float32', ['b', 3, 6])));
+    const plain = linear(y, w2, b2);
+    const r = g.input('r', 'float32', ['b', 3, 5]);
+    const [dxFolded] = gradients(sumAll(mul(folded, r)), [x]);
+    const [dxPlain] = gradients(sumAll(mul(plain, r)), [x]);
+    const m = buildInference(g, { outputs: { folded, plain, y, dxFolded, dxPlain } });
+    const s = await runner.open(m.onnx);
+    const out = await s.run(feeds);
+    await s.close();
+    expect(Array.from(out.folded.data as Float32Array)).toEqual(Array.from(out.plain.data as Float32Array));
+    expect(Array.from(out.dxFolded.data as Float32Array)).toEqual(Array.from(out.dxPlain.data as Float32Array));
+    const folds = scaleFolds(g, liveNodes([folded, plain, y, dxFolded, dxPlain]), new Set([folded, plain, y, dxFolded, dxPlain]));
+    expect([...folds.alias.keys()].filter((n) => n.outputs[0].rank === 3).length, 'the 1/2 after GELU and its gradient fold').toBeGreaterThanOrEqual(2);
   });
 });

@@ -206,34 +206,32 @@ export const Erf = unary('Erf', 'Erf', (x, _y, d) => mul(d, mul(exp(neg(mul(x, x
 export const Abs = unary('Abs', 'Abs', (x, _y, d) => mul(d, sign(x)));
 
 /**
- * Gelu(x) -> y = x Phi(x), and two outputs its gradient reuses: Phi(x) = 0.5 + 0.5 erf(u) and u = x / sqrt 2.
- * d/dx = Phi(x) + x phi(x), phi(x) = exp(ln(1 / sqrt(2 pi)) - u^2): 5 passes forward, 6 backward (as
- * primitives, 16).
+ * Gelu(x) -> t = x (1 + erf(u)) = 2 gelu(x), u = x / sqrt 2, and 1 + erf(u) and u that its gradient
+ * reuses; gelu() halves t, a factor of 2 that folds exactly into a neighbouring Gemm (../fold.ts), leaving
+ * 4 passes forward and 6 backward. dt/dx = 1 + erf(u) + x exp(ln(sqrt(2 / pi)) - u^2).
  */
 export const Gelu: OpDef = {
   name: 'Gelu',
-  infer: ([x]) => [{ dtype: x.dtype, shape: x.shape }, { dtype: x.dtype, shape: x.shape }, { dtype: x.dtype, shape: x.shape }],
-  emit(e, [x], [y, cdf, u], _a, n) {
+  infer: ([x]) => [0, 1, 2].map(() => ({ dtype: x.dtype, shape: x.shape })),
+  emit(e, [x], [t, e1, u], _a, n) {
     const dt = n.inputs[0].dtype;
-    const erfU = e.tmp(), half = e.tmp();
+    const erfU = e.tmp();
     e.node('Mul', [x, e.scalar(Math.SQRT1_2, dt)], [u]);
     e.node('Erf', [u], [erfU]);
-    e.node('Mul', [erfU, e.scalar(0.5, dt)], [half]);
-    e.node('Add', [half, e.scalar(0.5, dt)], [cdf]);
-    e.node('Mul', [x, cdf], [y]);
+    e.node('Add', [erfU, e.scalar(1, dt)], [e1]);
+    e.node('Mul', [x, e1], [t]);
   },
-  grad(n, [dy, dCdf, dU]) {
-    if (dCdf || dU) throw new Error('gelu: its saved outputs (Phi(x), x / sqrt 2) carry no gradient; use the first output only');
-    if (!dy) return [null];
+  grad(n, [dt, dE1, dU]) {
+    if (dE1 || dU) throw new Error('gelu: its saved outputs (1 + erf(u), u) carry no gradient; use the first output only');
+    if (!dt) return [null];
     const [x] = n.inputs;
-    const [, cdf, u] = n.outputs;
-    const pdf = exp(sub(-0.5 * Math.log(2 * Math.PI), mul(u, u)));
-    return [mul(dy, add(cdf, mul(x, pdf)))];
+    const [, e1, u] = n.outputs;
+    return [mul(dt, add(e1, mul(x, exp(sub(0.5 * Math.log(2 / Math.PI), mul(u, u))))))];
   },
 };
 
 /** GELU, exact form x Phi(x) = 0.5 x (1 + erf(x / sqrt 2)) (torch's default). */
-export const gelu = (x: T): T => x.graph.apply(Gelu, [x], {})[0];
+export const gelu = (x: T): T => mul(x.graph.apply(Gelu, [x], {})[0], 0.5);
 export const neg = (x: T): T => x.graph.apply(Neg, [x], {})[0];
 export const sqrt = (x: T): T => x.graph.apply(Sqrt, [x], {})[0];
 export const exp = (x: T): T => x.graph.apply(Exp, [x], {})[0];
