@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- offline [--quick] [--seeds N] [--steps N] [--episodes N] [--eval N] [--noise P]`:
+ * `npm run bench -- offline [--quick] [--seeds N] [--steps N] [--episodes N] [--eval N] [--noise P] [--algos a,b] [--afsft JSON]`:
  * the VLM Q-Learning claim on our own data. A NumberLine dataset from the noisy scripted policy (noise P on
  * both the reading and the action; P = 0.4 gives about 30% success), then SFT, filtered BC and AFSFT with
  * the same model, budget and seeds, each evaluated on fresh episodes. Prints one figure per (algo, seed)
@@ -15,8 +15,13 @@ import { trainOffline } from '../src/rollout/train-offline.ts';
 import { figure, type BenchArgs } from './report.ts';
 
 /** The bench's model: sized for 2 CPU cores (the NumberLine prompt states nothing, so a short prompt tail suffices). */
-export const OFFLINE_BENCH_MODEL = { imageSize: 64, patchSize: 16, dModel: 64, layers: 2, heads: 4, ffn: 256, headHidden: 64, maxPromptTokens: 8, maxNewTokens: 200 };
+export const OFFLINE_BENCH_MODEL = { imageSize: 64, patchSize: 16, dModel: 64, layers: 2, heads: 4, ffn: 256, headHidden: 64, maxPromptTokens: 8, maxNewTokens: 128 };
 const QUICK_MODEL = { imageSize: 16, patchSize: 8, dModel: 32, layers: 1, heads: 2, ffn: 64, headHidden: 32, maxPromptTokens: 8, maxNewTokens: 200 };
+
+function opt(argv: string[], name: string): string | undefined {
+  const i = argv.indexOf(`--${name}`);
+  return i < 0 ? undefined : argv[i + 1];
+}
 
 function arg(argv: string[], name: string, fallback: number): number {
   const i = argv.indexOf(`--${name}`);
@@ -41,20 +46,29 @@ export async function run(args: BenchArgs): Promise<void> {
     console.log(`dataset: ${gen.episodes} episodes, ${gen.steps} steps, behaviour success ${(100 * gen.successes / gen.episodes).toFixed(1)}% (noisy expert, noise ${noise})`);
     figure({ bench: 'offline', figure: 'behaviour_success', task: 'numberline', value: gen.successes / gen.episodes, unit: 'fraction', episodes: gen.episodes, noise });
     const results: Record<string, number[]> = {};
-    for (const algo of ['sft', 'filtered-bc', 'afsft']) {
+    // AFSFT from scratch: the first half of the budget trains the actor as SFT (actorWarmup, src/algos/afsft.ts)
+    const afsftSettings = { actorWarmup: Math.floor(steps / 2), ...JSON.parse(opt(args.argv, 'afsft') ?? '{}') };
+    console.log(`afsft settings: ${JSON.stringify(afsftSettings)}`);
+    const ai = args.argv.indexOf('--algos');
+    const algos = ai >= 0 ? args.argv[ai + 1].split(',') : ['sft', 'filtered-bc', 'afsft'];
+    for (const algo of algos) {
       for (let seed = 0; seed < seeds; seed++) {
         const out = path.join(root, `${algo}-${seed}`);
         const t0 = performance.now();
         const r = await trainOffline({
-          storeRoot: root, dataset: 'nl', algo, settings: { batchSize: 16, lr: 1e-3 }, model: { ...model, seed }, steps, out, seed,
+          storeRoot: root, dataset: 'nl', algo, settings: { batchSize: 16, lr: 1e-3, ...(algo === 'afsft' ? afsftSettings : {}) }, model: { ...model, seed }, steps, out, seed,
           checkpointEvery: Math.max(1, Math.floor(steps / 4)), logEvery: Math.max(1, Math.floor(steps / 20)), quiet: q, threads: 2,
         });
         const trainS = (performance.now() - t0) / 1000;
-        const s = await evaluate({ policyFile: r.policyFile, task: 'numberline', episodes: evalEpisodes, seed: 10_000 + seed, envs: q ? 2 : 16, temperature: 1, threads: 2 });
-        (results[algo] ??= []).push(s.success.value);
-        console.log(`${algo} seed ${seed}: ${steps} steps in ${trainS.toFixed(0)} s, success ${(100 * s.success.value).toFixed(1)}% [${(100 * s.success.lo).toFixed(1)}, ${(100 * s.success.hi).toFixed(1)}], invalid ${(100 * s.invalidAction.value).toFixed(1)}%`);
-        figure({ bench: 'offline', figure: 'success', task: 'numberline', algo, seed, value: s.success.value, unit: 'fraction', episodes: s.episodes, steps, lo: s.success.lo, hi: s.success.hi });
-        figure({ bench: 'offline', figure: 'invalid_action', task: 'numberline', algo, seed, value: s.invalidAction.value, unit: 'fraction', steps });
+        // T = 1 is the learned distribution itself (SFT's is the behaviour's); T = 0.2 is the spec's sampling
+        // temperature, under which even SFT's mode can act well on unbiased noise
+        for (const temperature of [1, 0.2]) {
+          const s = await evaluate({ policyFile: r.policyFile, task: 'numberline', episodes: evalEpisodes, seed: 10_000 + seed, envs: q ? 2 : 16, temperature, threads: 2 });
+          (results[`${algo} T=${temperature}`] ??= []).push(s.success.value);
+          console.log(`${algo} seed ${seed} T=${temperature}: ${steps} steps in ${trainS.toFixed(0)} s, success ${(100 * s.success.value).toFixed(1)}% [${(100 * s.success.lo).toFixed(1)}, ${(100 * s.success.hi).toFixed(1)}], invalid ${(100 * s.invalidAction.value).toFixed(1)}%`);
+          figure({ bench: 'offline', figure: 'success', task: 'numberline', algo, seed, temperature, value: s.success.value, unit: 'fraction', episodes: s.episodes, steps, lo: s.success.lo, hi: s.success.hi });
+          figure({ bench: 'offline', figure: 'invalid_action', task: 'numberline', algo, seed, temperature, value: s.invalidAction.value, unit: 'fraction', steps });
+        }
         figure({ bench: 'offline', figure: 'train_s', task: 'numberline', algo, seed, value: trainS, unit: 's', steps });
       }
     }
@@ -62,7 +76,8 @@ export async function run(args: BenchArgs): Promise<void> {
       const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
       const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : 0;
       console.log(`${algo}: success mean ${(100 * mean).toFixed(1)}%, sd ${(100 * sd).toFixed(1)} over ${xs.length} seeds`);
-      figure({ bench: 'offline', figure: 'success_mean', task: 'numberline', algo, value: mean, unit: 'fraction', seeds: xs.length, sd, steps });
+      const [name, t] = algo.split(' T=');
+      figure({ bench: 'offline', figure: 'success_mean', task: 'numberline', algo: name, temperature: Number(t), value: mean, unit: 'fraction', seeds: xs.length, sd, steps });
     }
   } finally {
     fs.rmSync(root, { recursive: true, force: true });

@@ -30,7 +30,8 @@ export const PPO_DEFAULTS = {
   lr: 1e-4,
   lrEnd: 1e-6,
   maxGradNorm: 1.0,
-  temperature: 1.0,
+  /** sampling temperature; log-probs are those of π_T (RL4VLM: T = 0.2, spec §2) */
+  temperature: 0.2,
 };
 export type PpoConfig = typeof PPO_DEFAULTS;
 

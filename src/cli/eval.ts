@@ -14,7 +14,7 @@ export const command: Command = {
     episodes: { type: 'string', default: '200', help: 'episodes to play' },
     envs: { type: 'string', default: '16', help: 'environments stepped side by side (one generation batch)' },
     seed: { type: 'string', default: '12345', help: 'seed of the episodes and of sampling' },
-    temperature: { type: 'string', default: '1', help: 'sampling temperature' },
+    temperature: { type: 'string', default: '0.2', help: 'sampling temperature (0.2: RL4VLM\'s, spec §2)' },
     json: { type: 'boolean', help: 'print the summary as JSON' },
     threads: { type: 'string', help: 'CPU threads for onnxruntime' },
   },

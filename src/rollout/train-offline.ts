@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { openRunner, openTrainer, type HostTensor, type Runner, type Session, loadSafetensors, saveSafetensors } from '../engine/index.ts';
+import { hostTensor, openRunner, openTrainer, type HostTensor, type Runner, type Session, loadSafetensors, saveSafetensors } from '../engine/index.ts';
 import { encodeTeacherForced, type TfRow } from '../models/policy.ts';
 import { actionStart } from '../models/split.ts';
 import { createVlm, vlmConfig, type Vlm } from '../models/vlm.ts';
@@ -73,7 +73,7 @@ export async function trainOffline(o: OfflineOptions): Promise<OfflineResult> {
     let last: Record<string, number> = {};
     const t0 = performance.now();
     for (let step = start; step < o.steps; step++) {
-      last = { step: step + 1, ...(await up.step(examples, links, rows, new Rng(hash3(o.seed, step, 7)))) };
+      last = { step: step + 1, ...(await up.step(examples, links, rows, new Rng(hash3(o.seed, step, 7)), step)) };
       progress.tick(1, `loss ${last.loss.toFixed(4)}`);
       if ((step + 1) % o.logEvery === 0 || step + 1 === o.steps) {
         run.logMetrics({ ...last, steps_per_s: (step + 1 - start) / ((performance.now() - t0) / 1000) });
@@ -96,8 +96,11 @@ export async function trainOffline(o: OfflineOptions): Promise<OfflineResult> {
 
 /** One offline method's training state on a runner: the trainer, and for TD methods the target network. */
 export interface OfflineUpdater {
-  /** One gradient step on `batchSize` rows drawn from `rows` with `rng`; returns the step's metrics. */
-  step(examples: Example[], links: EpisodeLinks, rows: number[], rng: Rng): Promise<Record<string, number>>;
+  /**
+   * One gradient step on `batchSize` rows drawn from `rows` with `rng`; returns the step's metrics.
+   * `offlineStep`: the offline step index (AFSFT's actor warm-up); online steps pass Infinity.
+   */
+  step(examples: Example[], links: EpisodeLinks, rows: number[], rng: Rng, offlineStep: number): Promise<Record<string, number>>;
   /** Writes `<prefix>.safetensors` (trainer) and `<prefix>.target.safetensors` (TD methods). */
   save(prefix: string): Promise<void>;
   load(prefix: string): Promise<void>;
@@ -115,10 +118,13 @@ export async function openOfflineUpdater(runner: Runner, vlm: Vlm, method: Offli
     await runner.setState(Object.fromEntries(Object.entries(vlm.weights).map(([n, t]) => [TARGET_PREFIX + n, copy(t)])));
   }
   return {
-    async step(examples, links, rows, rng) {
+    async step(examples, links, rows, rng, offlineStep) {
       const picked = Array.from({ length: Math.min(cfg.batchSize, rows.length) }, () => rows[rng.int(rows.length)]);
       const feeds = encodeTeacherForced(vlm, picked.map((i) => examples[i]));
-      if (target) Object.assign(feeds, await tdFeeds(vlm, target, feeds, picked, examples, links, cfg.gamma as number));
+      if (target) {
+        Object.assign(feeds, await tdFeeds(vlm, target, feeds, picked, examples, links, cfg.gamma as number, cfg.tdSteps as number));
+        feeds.filter_on = hostTensor('float32', [], [offlineStep < (cfg.actorWarmup as number) ? 0 : 1]);
+      }
       const m = await trainer.step(feeds, cfg.lr);
       if (target) {
         const online = await trainer.params();
@@ -149,7 +155,7 @@ function copy(t: HostTensor): HostTensor {
 }
 
 /** TD-target feeds: V̄ of the picked rows and of their next steps (column 0), then tdTargets. */
-export async function tdFeeds(vlm: Vlm, target: Session, feeds: Record<string, HostTensor>, picked: number[], ex: Example[], links: EpisodeLinks, gamma: number): Promise<Record<string, HostTensor>> {
+export async function tdFeeds(vlm: Vlm, target: Session, feeds: Record<string, HostTensor>, picked: number[], ex: Example[], links: EpisodeLinks, gamma: number, tdSteps: number): Promise<Record<string, HostTensor>> {
   const [B, T] = feeds.mask.shape;
   const vbar = (await target.run(feeds, ['vbar'])).vbar.data as Float32Array;
   const nextIdx = picked.map((i) => links.next[i]).filter((j) => j >= 0);
@@ -164,7 +170,7 @@ export async function tdFeeds(vlm: Vlm, target: Session, feeds: Record<string, H
   }
   const lengths = picked.map((i) => ex[i].output.length);
   const { target: tdt, mask } = tdTargets(vbar, lengths, picked.map((i) => ex[i].reward), picked.map((i) => ex[i].terminated),
-    picked.map((i) => ex[i].truncated), vNext, gamma);
+    picked.map((i) => ex[i].truncated), vNext, gamma, tdSteps);
   return { td_target: { dtype: 'float32', shape: [B, T], data: tdt }, critic_mask: { dtype: 'float32', shape: [B, T], data: mask } };
 }
 
@@ -194,8 +200,8 @@ export async function loadExamples(o: Pick<OfflineOptions, 'storeRoot' | 'datase
     if (output.length > maxNew) {
       throw new Error(`dataset "${o.dataset}": row ${i} (episode ${get('episode_id', i)}, step ${get('step', i)}): output_text is ${output.length} tokens with EOS, `
         + `more than the model's maxNewTokens ${maxNew}; raise model.maxNewTokens`);
-    if (output.length === 0) throw new Error(`dataset "${o.dataset}": row ${i} (episode ${get('episode_id', i)}): empty output`);
     }
+    if (output.length === 0) throw new Error(`dataset "${o.dataset}": row ${i} (episode ${get('episode_id', i)}, step ${get('step', i)}): output_tokens is empty`);
     examples.push({
       image: get('obs_image', i) as Uint8Array | null, prompt: get('obs_text', i) as string, output, actionStart: actionStart(tok, output),
       reward: get('reward', i) as number, terminated: get('terminated', i) as boolean, truncated: get('truncated', i) as boolean,

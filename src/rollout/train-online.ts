@@ -160,7 +160,7 @@ async function openLearner(runner: Runner, vlm: Vlm, o: OnlineOptions, settings:
       const rows = method.rows(links);
       const sums: Record<string, number> = {};
       for (let s = 0; s < cfg.gradStepsPerUpdate; s++) {
-        const m = await up.step(examples, links, rows, new Rng(hash3(o.seed, k, 1000 + s)));
+        const m = await up.step(examples, links, rows, new Rng(hash3(o.seed, k, 1000 + s)), Infinity);
         for (const [key, v] of Object.entries(m)) sums[key] = (sums[key] ?? 0) + v / cfg.gradStepsPerUpdate;
       }
       return { ...sums, store_rows: examples.length };

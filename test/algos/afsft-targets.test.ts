@@ -52,6 +52,22 @@ describe('AFSFT token-level TD targets', () => {
     expect(row(mask, 3)).toEqual([0, 0, 0, 0]);
   });
 
+  it('k-step: V̄ k tokens ahead inside the utterance, the turn-end target for the last k tokens', () => {
+    const k2 = tdTargets(vBar, lengths, reward, terminated, truncated, vBarNext, g, 2);
+    expect(row(k2.target, 0)[0]).toBeCloseTo(0.3, 6);
+    expect(row(k2.target, 0).slice(1, 3)).toEqual([g * 0.5, g * 0.5].map(Math.fround));
+    expect(row(k2.target, 2)).toEqual([0.9, 1.0, 1, 1].map(Math.fround));
+    expect(row(k2.mask, 4)).toEqual([1, 1, 0, 0]);
+    expect(row(k2.mask, 3)).toEqual([0, 0, 0, 0]);
+    // k ≥ the utterance: every token gets the step's bootstrapped return
+    const all = tdTargets(vBar, lengths, reward, terminated, truncated, vBarNext, g, 1024);
+    expect(row(all.target, 1).slice(0, 2)).toEqual([-1 + g * 0.7, -1 + g * 0.7].map(Math.fround));
+    expect(row(all.mask, 0)).toEqual([1, 1, 1, 0]);
+    // k = 1 is the default (the spec's one-step TD)
+    expect(Array.from(tdTargets(vBar, lengths, reward, terminated, truncated, vBarNext, g, 1).target)).toEqual(Array.from(target));
+    expect(() => tdTargets(vBar, lengths, reward, terminated, truncated, vBarNext, g, 0)).toThrow(/tdSteps/);
+  });
+
   it('refuses a non-final step whose next step is missing', () => {
     expect(() => tdTargets([0, 0], [2], [0], [0], [0], [NaN], 0.9)).toThrow(/row 0.*next step/);
   });

@@ -1,3 +1,4 @@
+import { ppoConfig } from '../../src/algos/ppo.ts';
 /**
  * The online stage on real envs, a real store and the real VLM (tiny): PPO's ratio is 1 at the first
  * epoch; rollout rows carry the acting policy's version and log-probs that the policy reproduces by
@@ -33,11 +34,11 @@ const opts = (over: Partial<OnlineOptions>): OnlineOptions => ({
 });
 
 /** Teacher-forced per-token log-probs of stored rows under a policy. */
-async function teacherForcedLogprobs(vlm: Vlm, rows: { image: Uint8Array | null; prompt: string; output: Int32Array; actionStart: number }[]): Promise<Float32Array[]> {
+async function teacherForcedLogprobs(vlm: Vlm, rows: { image: Uint8Array | null; prompt: string; output: Int32Array; actionStart: number }[], temperature: number): Promise<Float32Array[]> {
   const g = new Graph();
   const p = declareVlm(g, vlm);
   const x = teacherForcedInputs(g, vlm.cfg);
-  const logp = tokenLogprobs(teacherForced(p, x).logits, x.targets, 1);
+  const logp = tokenLogprobs(teacherForced(p, x).logits, x.targets, temperature);
   const runner = await openRunner({ threads: 1, thread: 'inline' });
   try {
     const s = await runner.open(buildInference(g, { outputs: { logp } }).onnx);
@@ -68,7 +69,8 @@ describe('online PPO', () => {
       image: t.getChild('obs_image')!.get(i), prompt: t.getChild('obs_text')!.get(i),
       output: Int32Array.from(t.getChild('output_tokens')!.get(i)), actionStart: t.getChild('action_start')!.get(i),
     }));
-    const tf = await teacherForcedLogprobs(loadPolicy(from).vlm, rows);
+    // stored log-probs are those of π_T at PPO's sampling temperature
+    const tf = await teacherForcedLogprobs(loadPolicy(from).vlm, rows, ppoConfig().temperature);
     v5.forEach((i, r) => {
       const stored = Array.from(t.getChild('output_logprobs')!.get(i) as Float32Array);
       expect(stored.length).toBe(tf[r].length);
