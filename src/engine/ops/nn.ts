@@ -18,8 +18,15 @@ type T = Tensor;
 export function linear(x: T, w: T, b?: T): T {
   if (w.rank !== 2 || (b && b.rank !== 1) || x.rank < 2) return b ? add(matmul(x, w), b) : matmul(x, w);
   if (x.rank === 2) return gemm(x, w, {}, b);
-  const y = gemm(reshape(x, [-1, x.shape[x.rank - 1]]), w, {}, b);
-  return reshape(y, [...x.shape.slice(0, -1), w.shape[1]]);
+  return reshape(gemm(flat(x), w, {}, b), [...x.shape.slice(0, -1), w.shape[1]]);
+}
+
+/** x [..., in] -> [rows, in], one node per x: linears sharing an input share it (and the weight gradients' x^T). */
+const flats = new WeakMap<T, T>();
+function flat(x: T): T {
+  let f = flats.get(x);
+  if (!f) flats.set(x, (f = reshape(x, [-1, x.shape[x.rank - 1]])));
+  return f;
 }
 
 /** table [V, D], ids int [...] -> [..., D]. */
