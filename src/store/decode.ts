@@ -12,7 +12,7 @@ import { STEP_FIELDS } from './schema.ts';
 import { sameType } from './validate.ts';
 import { Codec, PhysicalType, readFooter, type ColumnChunk, type Footer, type Leaf } from './footer.ts';
 import { ThriftReader, type ThriftStruct } from './thrift.ts';
-import { storedBlocks, unzstd } from './zstd.ts';
+import { storedBlocks, unzstd, unzstdMany } from './zstd.ts';
 
 /** A layout the JavaScript decoder does not handle (the file is then read with parquet-wasm). */
 export class Unsupported extends Error {}
@@ -107,6 +107,14 @@ function allEqual(buf: Uint8Array, pos: number, end: number, width: number, coun
 
 const text = new TextDecoder();
 const encoder = new TextEncoder();
+const bufferCopy = Buffer.prototype.copy;
+
+/** Copies src[start..start+len) to dst[at..], by the means measured fastest for its length. */
+function copyBytes(src: Uint8Array, start: number, len: number, dst: Uint8Array, at: number): void {
+  if (len < 16) for (let b = 0; b < len; b++) dst[at + b] = src[start + b];
+  else if (len < 1024) dst.set(src.subarray(start, start + len), at);
+  else bufferCopy.call(src, dst, at, start, start + len);
+}
 const bitWidth = (max: number) => (max === 0 ? 0 : 32 - Math.clz32(max));
 
 /** What the decoder fills for one column: flat (one value per row) or a list of fixed-width values. */
@@ -307,19 +315,30 @@ class Column {
 
   private flatPage(page: Uint8Array, pos: number, end: number, n: number, defs: Int32Array | null, idx: Int32Array | null, dict: Dict | null): void {
     if (this.rows + n > this.numRows) throw new Error(`parquet: more than ${this.numRows} rows`);
-    const view = new DataView(page.buffer, page.byteOffset, page.length);
-    const w = this.width;
-    let v = 0;
+    const r0 = this.rows;
+    this.rows += n;
+    const maxDef = this.maxDef;
+    const validity = this.validity;
     for (let i = 0; i < n; i++) {
-      const r = this.rows++;
-      const valid = !defs || defs[i] === this.maxDef;
-      if (valid) this.validity[r >> 3] |= 1 << (r & 7);
+      const r = r0 + i;
+      if (!defs || defs[i] === maxDef) validity[r >> 3] |= 1 << (r & 7);
       else this.nulls++;
-      switch (this.kind) {
-        case 'i32': case 'f32': case 'i64': {
-          if (!valid) break;
+    }
+    // One loop per kind; `v` counts the values present (nulls have none in the page).
+    let v = 0;
+    switch (this.kind) {
+      case 'i32': case 'f32': case 'i64': {
+        const w = this.width;
+        if (!defs && !idx) {
+          if (pos + n * w > end) throw new Error('parquet: data page too short');
+          this.fixed!.set(page.subarray(pos, pos + n * w), r0 * w);
+          return;
+        }
+        const k = w / 4;
+        for (let i = 0; i < n; i++) {
+          if (defs && defs[i] !== maxDef) continue;
+          const r = r0 + i;
           if (idx) {
-            const k = w / 4;
             for (let j = 0; j < k; j++) this.fixed32![r * k + j] = dict!.words![idx[v] * k + j];
           } else {
             const s = pos + v * w;
@@ -327,20 +346,28 @@ class Column {
             for (let b = 0; b < w; b++) this.fixed![r * w + b] = page[s + b];
           }
           v++;
-          break;
         }
-        case 'bool': {
-          if (!valid) break;
-          if (idx) throw new Unsupported('dictionary-encoded BOOLEAN');
+        return;
+      }
+      case 'bool': {
+        if (idx) throw new Unsupported('dictionary-encoded BOOLEAN');
+        const bits = this.bits!;
+        for (let i = 0; i < n; i++) {
+          if (defs && defs[i] !== maxDef) continue;
+          const r = r0 + i;
           const bitPos = pos * 8 + v;
           if ((bitPos >> 3) >= end) throw new Error('parquet: data page too short');
-          if (page[bitPos >> 3] & (1 << (bitPos & 7))) this.bits![r >> 3] |= 1 << (r & 7);
+          if (page[bitPos >> 3] & (1 << (bitPos & 7))) bits[r >> 3] |= 1 << (r & 7);
           v++;
-          break;
         }
-        case 'bytes': {
-          const out = this.bytes!;
-          if (valid) {
+        return;
+      }
+      case 'bytes': {
+        const out = this.bytes!;
+        const offsets = this.offsets!;
+        const view = new DataView(page.buffer, page.byteOffset, page.length);
+        for (let i = 0; i < n; i++) {
+          if (!defs || defs[i] === maxDef) {
             let s: number; let len: number;
             if (idx) { s = dict!.starts![idx[v]]; len = dict!.lens![idx[v]]; }
             else {
@@ -348,19 +375,21 @@ class Column {
               len = view.getUint32(pos, true); s = pos + 4; pos = s + len;
               if (pos > end) throw new Error('parquet: data page too short');
             }
-            const src = idx ? dict!.data : page;
             out.reserve(len);
-            if (len > 32) out.buf.set(src.subarray(s, s + len), out.len);
-            else for (let b = 0; b < len; b++) out.buf[out.len + b] = src[s + b];
+            copyBytes(idx ? dict!.data : page, s, len, out.buf, out.len);
             out.len += len;
             v++;
           }
           if (out.len > 0x7fffffff) throw new Unsupported('a column over 2 GiB');
-          this.offsets![r + 1] = out.len;
-          break;
+          offsets[r0 + i + 1] = out.len;
         }
-        case 'dict-words': {
-          if (!valid) break;
+        return;
+      }
+      case 'dict-words': {
+        const view = new DataView(page.buffer, page.byteOffset, page.length);
+        for (let i = 0; i < n; i++) {
+          if (defs && defs[i] !== maxDef) continue;
+          const r = r0 + i;
           if (idx) {
             // Each dictionary entry is decoded once (word id -1: not yet seen).
             const ids = dict!.ids ??= new Int32Array(dict!.n).fill(-1);
@@ -375,10 +404,10 @@ class Column {
             pos += 4 + len;
           }
           v++;
-          break;
         }
-        default: throw new Unsupported(this.kind);
+        return;
       }
+      default: throw new Unsupported(this.kind);
     }
   }
 
@@ -462,8 +491,7 @@ class StoredPage {
       if (!blk) throw new Error('parquet: data page too short');
       const take = Math.min(n, blk[1] - this.off);
       const s = blk[0] + this.off;
-      if (take > 32) dst.set(this.src.subarray(s, s + take), at);
-      else for (let i = 0; i < take; i++) dst[at + i] = this.src[s + i];
+      copyBytes(this.src, s, take, dst, at);
       at += take; n -= take; this.off += take;
       if (this.off === blk[1]) { this.b++; this.off = 0; }
     }
@@ -475,33 +503,44 @@ class StoredPage {
   }
 }
 
-// Reused between chunks (one decode at a time per thread): the chunk's bytes, and its pages decompressed.
-let chunkScratch = Buffer.allocUnsafeSlow(1 << 20);
+// Reused between row groups and pages (one decode at a time per thread): the row group's chunks as read,
+// and large pages decompressed.
+let groupScratch = Buffer.allocUnsafeSlow(1 << 20);
 let pageScratch = new Uint8Array(1 << 20);
+/** Compressed pages up to this size are decompressed together, one call per row group. */
+const SMALL_PAGE = 128 << 10;
 
-/** Decodes one column chunk's pages into `col`. */
-function decodeChunk(chunk: Uint8Array, meta: ColumnChunk, leaf: Leaf, col: Column): void {
+/** One page of a column chunk: its header, its bytes as stored, and (when decompressed ahead) its bytes. */
+interface PageRef { h: ThriftStruct; usize: number; body: Uint8Array; page?: Uint8Array }
+
+function pagesOf(chunk: Uint8Array, meta: ColumnChunk): PageRef[] {
   if (meta.codec !== Codec.ZSTD && meta.codec !== Codec.UNCOMPRESSED) throw new Unsupported(`codec ${meta.codec}`);
+  const out: PageRef[] = [];
   let pos = 0;
-  let dict: Dict | null = null;
   while (pos < chunk.length) {
     const r = new ThriftReader(chunk, pos);
     const h = r.struct();
-    const usize = h[2] as number;
-    const csize = h[3] as number;
-    pos = r.pos + csize;
+    pos = r.pos + (h[3] as number);
     if (pos > chunk.length) throw new Error('parquet: page runs past its column chunk');
-    const body = chunk.subarray(r.pos, pos);
+    out.push({ h, usize: h[2] as number, body: chunk.subarray(r.pos, pos) });
+  }
+  return out;
+}
+
+/** Decodes one column chunk's pages into `col`. */
+function decodeChunk(pages: PageRef[], meta: ColumnChunk, leaf: Leaf, col: Column): void {
+  let dict: Dict | null = null;
+  for (const { h, usize, body, page: ahead } of pages) {
     if (h[1] === PageType.DICTIONARY) {
       const dh = h[7] as ThriftStruct;
       if (dh[2] !== Encoding.PLAIN && dh[2] !== Encoding.PLAIN_DICTIONARY) throw new Unsupported(`dictionary encoding ${dh[2]}`);
-      // Its own copy: the dictionary outlives the scratch buffers.
-      const page = meta.codec === Codec.ZSTD ? unzstd(body, usize) : body.slice();
+      // Not in a scratch buffer: the dictionary outlives the next page.
+      const page = ahead ?? (meta.codec === Codec.ZSTD ? unzstd(body, usize) : body);
       if (page.length !== usize) throw new Error(`parquet: page holds ${page.length} bytes, header says ${usize}`);
       dict = col.plainDict(page, 0, page.length, dh[1] as number);
       continue;
     }
-    if (h[1] === PageType.DATA && meta.codec === Codec.ZSTD && col.kind === 'bytes' && leaf.maxRep === 0) {
+    if (!ahead && h[1] === PageType.DATA && meta.codec === Codec.ZSTD && col.kind === 'bytes' && leaf.maxRep === 0) {
       const dh = h[5] as ThriftStruct;
       const blocks = dh[2] === Encoding.PLAIN && (leaf.maxDef === 0 || dh[3] === Encoding.RLE) ? storedBlocks(body) : null;
       if (blocks && blocks.every((b) => !b[2]) && blocks.reduce((t, b) => t + b[1], 0) === usize) {
@@ -510,7 +549,7 @@ function decodeChunk(chunk: Uint8Array, meta: ColumnChunk, leaf: Leaf, col: Colu
       }
     }
     if (usize > pageScratch.length) pageScratch = new Uint8Array(Math.max(usize, 2 * pageScratch.length));
-    const page = meta.codec === Codec.ZSTD ? unzstd(body, usize, pageScratch) : body;
+    const page = ahead ?? (meta.codec === Codec.ZSTD ? unzstd(body, usize, pageScratch) : body);
     if (page.length !== usize) throw new Error(`parquet: page holds ${page.length} bytes, header says ${usize}`);
     if (h[1] !== PageType.DATA) throw new Unsupported(`page type ${h[1]}`);
     const dh = h[5] as ThriftStruct;
@@ -534,6 +573,26 @@ function decodeChunk(chunk: Uint8Array, meta: ColumnChunk, leaf: Leaf, col: Colu
       ? hybrid(page, defRegion[0], defRegion[1], defWidth, n) : null;
     col.page(page, p, page.length, n, defs, reps, dh[2] as number, dict);
   }
+}
+
+/** Reads the given chunks of one row group (adjacent chunks in one read), as views of one scratch buffer. */
+function readChunks(fd: number, chunks: ColumnChunk[]): Uint8Array[] {
+  const total = chunks.reduce((s, c) => s + c.size, 0);
+  if (total > groupScratch.length) groupScratch = Buffer.allocUnsafeSlow(Math.max(total, 2 * groupScratch.length));
+  const order = chunks.map((_, i) => i).sort((a, b) => chunks[a].offset - chunks[b].offset);
+  const views: Uint8Array[] = new Array(chunks.length);
+  let at = 0;
+  for (let k = 0; k < order.length;) {
+    // A run of chunks that follow each other in the file.
+    let end = k + 1;
+    while (end < order.length && chunks[order[end]].offset === chunks[order[end - 1]].offset + chunks[order[end - 1]].size) end++;
+    const first = chunks[order[k]];
+    const len = chunks[order[end - 1]].offset + chunks[order[end - 1]].size - first.offset;
+    if (fs.readSync(fd, groupScratch, at, len, first.offset) !== len) throw new Error('parquet: column chunk runs past the end of the file');
+    for (let j = k; j < end; j++) { views[order[j]] = groupScratch.subarray(at, at + chunks[order[j]].size); at += chunks[order[j]].size; }
+    k = end;
+  }
+  return views;
 }
 
 /** The leaf of `name` when its layout is one the decoder handles for `kind`. */
@@ -567,27 +626,30 @@ export function decodeColumns(file: string, columns: readonly string[], rowGroup
     const groups = rowGroups ?? footer.rowGroups.map((_, i) => i);
     for (const g of groups) if (!footer.rowGroups[g]) throw new Unsupported(`row group ${g}`);
     const numRows = groups.reduce((s, g) => s + footer!.rowGroups[g].numRows, 0);
-    const out: ColumnBuffers[] = [];
-    for (const name of columns) {
+    const plan = columns.map((name) => {
       const field = STEP_FIELDS.find((f) => f.name === name) as { type: DataType; nullable: boolean } | undefined;
-      const stored = footer.arrowSchema?.fields.find((f) => f.name === name);
+      const stored = footer!.arrowSchema?.fields.find((f) => f.name === name);
       if (!field || !stored || stored.nullable !== field.nullable
         || !(sameType(stored.type, field.type) || (stored.type.typeId === Type.Timestamp && field.type.typeId === Type.Timestamp))) {
         throw new Unsupported(`column ${name} as stored`);
       }
       if (field.type.typeId === Type.Dictionary && (field.type as Dictionary).dictionary.typeId !== Type.Utf8) throw new Unsupported(name);
       const kind = kindOf(field.type);
-      const li = leafOf(footer, name, kind);
+      const li = leafOf(footer!, name, kind);
       const chunks = groups.map((g) => footer!.rowGroups[g].chunks[li]);
-      const col = new Column(kind, numRows, footer.leaves[li].maxDef,
+      const col = new Column(kind, numRows, footer!.leaves[li].maxDef,
         chunks.reduce((s, c) => s + c.numValues, 0), chunks.reduce((s, c) => s + c.uncompressedSize, 0));
-      for (const c of chunks) {
-        if (c.size > chunkScratch.length) chunkScratch = Buffer.allocUnsafeSlow(Math.max(c.size, 2 * chunkScratch.length));
-        if (fs.readSync(fd, chunkScratch, 0, c.size, c.offset) !== c.size) throw new Error('parquet: column chunk runs past the end of the file');
-        decodeChunk(chunkScratch.subarray(0, c.size), c, footer.leaves[li], col);
-      }
-      out.push(col.finish());
+      return { leaf: footer!.leaves[li], chunks, col };
+    });
+    for (let gi = 0; gi < groups.length; gi++) {
+      const metas = plan.map((p) => p.chunks[gi]);
+      const pages = readChunks(fd, metas).map((bytes, c) => pagesOf(bytes, metas[c]));
+      const small = pages.flatMap((ps, c) => (metas[c].codec === Codec.ZSTD ? ps : []))
+        .filter((r) => r.usize <= SMALL_PAGE && !storedBlocks(r.body));
+      if (small.length > 1) unzstdMany(small.map((r) => r.body), small.map((r) => r.usize)).forEach((b, i) => { small[i].page = b; });
+      plan.forEach((p, c) => decodeChunk(pages[c], metas[c], p.leaf, p.col));
     }
+    const out = plan.map((p) => p.col.finish());
     return { numRows, columns: out };
   } finally {
     fs.closeSync(fd);

@@ -61,3 +61,15 @@ export function unzstd(src: Uint8Array, size: number, scratch?: Uint8Array): Uin
   if (k !== size) throw new Error(`zstd: expected ${size} bytes, got ${k}`);
   return out;
 }
+
+/**
+ * Several zstd frames decompressed in one call (a call has a fixed cost that dominates small pages):
+ * `sizes[i]` bytes from `srcs[i]`; the results view one buffer.
+ */
+export function unzstdMany(srcs: Uint8Array[], sizes: number[]): Uint8Array[] {
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const out = decoder.decodeSync(Buffer.concat(srcs));
+  if (out.length !== total) throw new Error(`zstd: expected ${total} bytes, got ${out.length}`);
+  let k = 0;
+  return sizes.map((n) => out.subarray(k, (k += n)));
+}
