@@ -92,7 +92,10 @@ function constantUtf8(type: Field['type'], value: string, n: number): Data {
   const bytes = new TextEncoder().encode(value);
   const offsets = new Int32Array(n + 1);
   const data = new Uint8Array(bytes.length * n);
-  for (let i = 0; i < n; i++) { offsets[i + 1] = offsets[i] + bytes.length; data.set(bytes, i * bytes.length); }
+  for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i] + bytes.length;
+  // The value once, then the filled part copied onto the rest (doubling).
+  if (n) data.set(bytes);
+  for (let filled = bytes.length; filled < data.length; filled *= 2) data.copyWithin(filled, 0, Math.min(filled, data.length - filled));
   return makeData({ type, length: n, nullCount: 0, valueOffsets: offsets, data } as never);
 }
 
