@@ -5,7 +5,8 @@
 import { DTYPES, type Dim } from '../dtype.ts';
 import { type OpDef, type Tensor, dimProduct, normAxis } from '../graph.ts';
 import { cast, div, equal, expandLike, exp, mul, neg, sub, sumTo } from './elementwise.ts';
-import { scatterElementsAdd, unsqueeze } from './shape.ts';
+import { matmul } from './matmul.ts';
+import { reshape, scatterElementsAdd, unsqueeze } from './shape.ts';
 
 type T = Tensor;
 
@@ -149,7 +150,8 @@ export function logSoftmax(x: T, axis = -1): T {
 /**
  * LayerNorm(x [..., D], gamma [D], beta [D]) over the last axis -> y [..., D], mean [..., 1], rstd [..., 1].
  * Backward (rstd = 1/sqrt(var + eps), xh = (x - mean) rstd, g = dy gamma):
- *   dx = rstd (g - mean(g) - xh mean(g xh)),  dgamma = sum(dy xh),  dbeta = sum(dy).
+ *   dx = rstd (g - mean(g) - xh mean(g xh)),  dgamma = sum(dy xh),  dbeta = sum(dy);
+ * 8 passes writing [..., D] tensors and 4 reading ones.
  */
 export const LayerNorm: OpDef<{ epsilon: number }> = {
   name: 'LayerNorm',
@@ -168,10 +170,13 @@ export const LayerNorm: OpDef<{ epsilon: number }> = {
     const [x, gamma, beta] = n.inputs;
     const [, mu, rstd] = n.outputs;
     const xh = mul(sub(x, mu), rstd);
+    const dyXh = mul(dy, xh);
     const g = mul(dy, gamma);
-    const D = x.rank - 1;
-    const dx = mul(rstd, sub(sub(g, mean(g, [D], true)), mul(xh, mean(mul(g, xh), [D], true))));
-    return [dx, sumTo(mul(dy, xh), gamma), sumTo(dy, beta)];
+    const D = x.rank - 1, size = x.shape[D];
+    // mean(g xh) = (dy xh) . gamma / D: a matrix-vector product instead of a pass writing g xh
+    const gXh = typeof size === 'number' ? div(matmul(dyXh, reshape(gamma, [size, 1])), size) : mean(mul(g, xh), [D], true);
+    const dx = mul(sub(sub(g, mean(g, [D], true)), mul(xh, gXh)), rstd);
+    return [dx, sumTo(dyXh, gamma), sumTo(dy, beta)];
   },
 };
 export function layerNorm(x: T, gamma: T, beta: T, epsilon = 1e-5): T {
