@@ -50,7 +50,9 @@ export async function run(args: BenchArgs): Promise<void> {
         const table = await openTable(root, `${task}-expert`, { create: true });
         await generateToTable(table, { task, policy: 'expert', episodes: 200, seed: 0, noise: 0, batch: 500, quiet: true });
         from = (await trainOffline({
-          storeRoot: root, dataset: `${task}-expert`, algo: 'sft', settings: { batchSize: 16, lr: 1e-3 }, model: OFFLINE_BENCH_MODEL,
+          storeRoot: root, dataset: `${task}-expert`, algo: 'sft', settings: { batchSize: 16, lr: 1e-3 },
+          // NumberLine's utterances are ≤ ~110 bytes, the card tasks' up to ~230
+          model: { ...OFFLINE_BENCH_MODEL, maxNewTokens: task === 'numberline' ? 128 : 256 },
           steps: offlineSteps, out: path.join(root, `${task}-sft`), seed: 0, checkpointEvery: offlineSteps, logEvery: 50, threads: 2,
         })).policyFile;
       }
