@@ -65,36 +65,49 @@ export async function counterfactualWeights(
 ): Promise<Float32Array[]> {
   if (seqs.length !== actions.length) throw new Error(`counterfactualWeights: ${seqs.length} sequences but ${actions.length} actions`);
   // A classifier that reads only the last `tail` tokens gives B_i = 0 exactly for a window that ends before
-  // them: such windows are not classified.
+  // them, and a window starting on a zero-weight token (punctuation, specials) gets w_i = 0 whatever B_i is
+  // (min and max run over the other tokens): neither is classified. A sampled batch repeats utterances
+  // (at T = 0.2 most do), so each distinct (sequence, action) is weighed once.
   const first = (y: number[]) => Math.max(0, y.length - (opts.tail ?? Infinity) - opts.window + 1);
+  const scored = (y: number[], i: number) => i >= first(y) && !opts.zeroTokens.has(y[i]);
+  const key = (s: number) => `${actions[s]}:${seqs[s].join(',')}`;
+  const firstOf = new Map<string, number>();
+  seqs.forEach((_, s) => { if (!firstOf.has(key(s))) firstOf.set(key(s), s); });
   const batch: number[][] = [];
-  for (const y of seqs) {
+  for (const s of firstOf.values()) {
+    const y = seqs[s];
     batch.push(y);
-    for (let i = first(y); i < y.length; i++) {
+    for (let i = 0; i < y.length; i++) {
+      if (!scored(y, i)) continue;
       const c = y.slice();
       for (let j = i; j < Math.min(i + opts.window, y.length); j++) c[j] = opts.nullToken;
       batch.push(c);
     }
   }
   const probs = await classify(batch);
-  const out: Float32Array[] = [];
+  const bySeq = new Map<number, Float32Array>();
   let k = 0;
-  for (let s = 0; s < seqs.length; s++) {
+  for (const s of firstOf.values()) {
     const y = seqs[s], a = actions[s];
     const p0 = probs[k++][a];
     const raw = new Float64Array(y.length);
     let mn = Infinity, mx = -Infinity;
     for (let i = 0; i < y.length; i++) {
-      raw[i] = i < first(y) ? 0 : Math.abs(p0 - probs[k++][a]);
-      if (!opts.zeroTokens.has(y[i])) { mn = Math.min(mn, raw[i]); mx = Math.max(mx, raw[i]); }
+      if (!scored(y, i)) {
+        if (!opts.zeroTokens.has(y[i])) { mn = Math.min(mn, 0); mx = Math.max(mx, 0); } // B_i = 0 before the tail
+        continue;
+      }
+      raw[i] = Math.abs(p0 - probs[k++][a]);
+      mn = Math.min(mn, raw[i]);
+      mx = Math.max(mx, raw[i]);
     }
     const w = new Float32Array(y.length);
     for (let i = 0; i < y.length; i++) {
       if (!opts.zeroTokens.has(y[i])) w[i] = Math.sqrt((raw[i] - mn) / (mx - mn + 1e-10));
     }
-    out.push(w);
+    bySeq.set(s, w);
   }
-  return out;
+  return seqs.map((_, s) => bySeq.get(firstOf.get(key(s))!)!.slice());
 }
 
 /** H^B reference: entropy, w, mask: [B·T]. */

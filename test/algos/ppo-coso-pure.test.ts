@@ -1,3 +1,4 @@
+import { Rng } from '../../src/util/rng.ts';
 import { describe, expect, it } from 'vitest';
 import { cosineLr, cotLogLik, ppoConfig, ppoLossReference } from '../../src/algos/ppo.ts';
 import { cosoConfig, counterfactualWeights, weightedEntropyReference, zeroTokenSet } from '../../src/algos/coso.ts';
@@ -65,6 +66,46 @@ describe('CoSo counterfactual weights (plain math)', () => {
     expect(w[1]).toBeCloseTo(1, 5);
     expect(w[0]).toBeCloseTo(Math.sqrt(0.1 / 0.4), 5);
     expect(w[2]).toBeCloseTo(0, 5);
+  });
+
+  it('equals the naive computation (every window classified, every row on its own) with fewer classifier rows', async () => {
+    const naive = async (seqs: number[][], actions: number[], f: (s: number[][]) => Promise<Float32Array[]>, window: number, zero: Set<number>, tail: number) => {
+      const out: Float32Array[] = [];
+      for (let s = 0; s < seqs.length; s++) {
+        const y = seqs[s], a = actions[s];
+        const seen = (c: number[]) => c.slice(Math.max(0, c.length - tail));
+        const p0 = (await f([seen(y)]))[0][a];
+        const raw = await Promise.all(y.map(async (_, i) => {
+          const c = y.slice();
+          for (let j = i; j < Math.min(i + window, y.length); j++) c[j] = 0;
+          return Math.abs(p0 - (await f([seen(c)]))[0][a]);
+        }));
+        const kept = raw.filter((_, i) => !zero.has(y[i]));
+        const mn = Math.min(...kept), mx = Math.max(...kept);
+        out.push(Float32Array.from(y, (t, i) => (zero.has(t) ? 0 : Math.sqrt((raw[i] - mn) / (mx - mn + 1e-10)))));
+      }
+      return out;
+    };
+    // a classifier that reads only the last `tail` tokens, smooth in the tokens it sees
+    const tail = 6;
+    const clf = async (seqs: number[][]) => seqs.map((s) => {
+      const t = s.slice(Math.max(0, s.length - tail));
+      const z = t.reduce((acc, v, i) => acc + Math.sin(v * 1.7 + i) * (v === 0 ? 0 : 1), 0);
+      const p = 1 / (1 + Math.exp(-z));
+      return Float32Array.of(1 - p, p);
+    });
+    const rng = new Rng(5);
+    const base = Array.from({ length: 4 }, () => Array.from({ length: 5 + rng.int(8) }, () => 1 + rng.int(9)));
+    const seqs = [0, 1, 0, 2, 3, 1, 0].map((i) => base[i]);
+    const actions = [1, 0, 1, 1, 0, 0, 0];
+    const zero = new Set([2, 5]);
+    let rows = 0;
+    const counted = async (b: number[][]) => { rows += b.length; return clf(b); };
+    const got = await counterfactualWeights(seqs, actions, counted, { window: 3, nullToken: 0, zeroTokens: zero, tail });
+    const want = await naive(seqs, actions, clf, 3, zero, tail);
+    got.forEach((w, s) => w.forEach((x, i) => expect(x).toBeCloseTo(want[s][i], 5)));
+    const naiveRows = seqs.reduce((n, y) => n + y.length + 1, 0);
+    expect(rows).toBeLessThan(naiveRows / 2);
   });
 
   it('zero set: punctuation and whitespace, except characters of legal actions', () => {
