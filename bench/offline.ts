@@ -46,8 +46,9 @@ export async function run(args: BenchArgs): Promise<void> {
     console.log(`dataset: ${gen.episodes} episodes, ${gen.steps} steps, behaviour success ${(100 * gen.successes / gen.episodes).toFixed(1)}% (noisy expert, noise ${noise})`);
     figure({ bench: 'offline', figure: 'behaviour_success', task: 'numberline', value: gen.successes / gen.episodes, unit: 'fraction', episodes: gen.episodes, noise });
     const results: Record<string, number[]> = {};
-    // AFSFT from scratch: the first half of the budget trains the actor as SFT (actorWarmup, src/algos/afsft.ts)
-    const afsftSettings = { actorWarmup: Math.floor(steps / 2), ...JSON.parse(opt(args.argv, 'afsft') ?? '{}') };
+    // AFSFT as measured best from scratch (README "Offline training"): k-step TD over the whole utterance and
+    // the exp filter (β = 5), which keeps the tokens with A ≈ 0 (the answer format) that 1[A > 0] drops at random
+    const afsftSettings = { tdSteps: 1024, filter: 'exp', beta: 5, ...JSON.parse(opt(args.argv, 'afsft') ?? '{}') };
     console.log(`afsft settings: ${JSON.stringify(afsftSettings)}`);
     const ai = args.argv.indexOf('--algos');
     const algos = ai >= 0 ? args.argv[ai + 1].split(',') : ['sft', 'filtered-bc', 'afsft'];
