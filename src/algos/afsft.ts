@@ -148,20 +148,25 @@ export function softValue(logits: ArrayLike<number>, q: ArrayLike<number>): numb
  * qTaken = Q(h_i, y_i), v = V(h_i), target/criticMask from tdTargets, mask = generated tokens.
  */
 export function afsftLossReference(
-  x: { logp: ArrayLike<number>; qTaken: ArrayLike<number>; v: ArrayLike<number>; target: ArrayLike<number>; criticMask: ArrayLike<number>; mask: ArrayLike<number> },
-  cfg: Pick<AfsftConfig, 'filter' | 'beta' | 'maxWeight' | 'criticCoef'>,
+  x: {
+    logp: ArrayLike<number>; qTaken: ArrayLike<number>; v: ArrayLike<number>; target: ArrayLike<number>; criticMask: ArrayLike<number>; mask: ArrayLike<number>;
+    /** logsumexp_v Q(h_i, v), needed when cqlCoef ≠ 0 */
+    qLse?: ArrayLike<number>;
+  },
+  cfg: Pick<AfsftConfig, 'filter' | 'beta' | 'maxWeight' | 'criticCoef'> & { cqlCoef?: number },
   filterOn = true,
 ): { loss: number; actor: number; critic: number; kept: number } {
   const adv = Array.from(x.qTaken, (q, i) => q - x.v[i]);
   const f = filterOn ? filterWeights(adv, cfg) : new Float64Array(adv.length).fill(1);
-  let a = 0, m = 0, c = 0, cm = 0;
+  let a = 0, m = 0, c = 0, cm = 0, cql = 0;
   for (let i = 0; i < x.mask.length; i++) {
     a -= f[i] * x.logp[i] * x.mask[i];
     m += x.mask[i];
     c += (x.qTaken[i] - x.target[i]) ** 2 * x.criticMask[i];
+    if (cfg.cqlCoef) cql += (x.qLse![i] - x.qTaken[i]) * x.criticMask[i];
     cm += x.criticMask[i];
   }
-  const actor = a / Math.max(m, 1), critic = c / Math.max(cm, 1);
+  const actor = a / Math.max(m, 1), critic = (c + (cfg.cqlCoef ?? 0) * cql) / Math.max(cm, 1);
   return { loss: actor + cfg.criticCoef * critic, actor, critic, kept: fractionKept(f, x.mask) };
 }
 

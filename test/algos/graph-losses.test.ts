@@ -113,6 +113,46 @@ describe('graph losses', () => {
     });
   }
 
+  it('AFSFT with the actor warm-up (filter_on 0 and 1) and the CQL term: graph equals the reference', async () => {
+    const B = 2, T = 3, V = 5, rng = new Rng(9);
+    const logits = Array.from({ length: B * T * V }, () => rng.normal());
+    const q = Array.from({ length: B * T * V }, () => rng.normal());
+    const tokens = Array.from({ length: B * T }, () => rng.int(V));
+    const mask = [1, 1, 1, 1, 0, 0];
+    const target = Array.from({ length: B * T }, () => rng.normal());
+    const criticMask = [1, 0, 1, 1, 0, 0];
+    const cfg = { filter: 'binary', beta: 1, maxWeight: 20, criticCoef: 0.5, cqlCoef: 0.3 };
+    const logp: number[] = [], qTaken: number[] = [], v: number[] = [], qLse: number[] = [];
+    const lse = (l: number[]) => { const mx = Math.max(...l); return mx + Math.log(l.reduce((s, a) => s + Math.exp(a - mx), 0)); };
+    for (let k = 0; k < B * T; k++) {
+      const l = logits.slice(k * V, k * V + V), qk = q.slice(k * V, k * V + V);
+      logp.push(l[tokens[k]] - lse(l));
+      qTaken.push(qk[tokens[k]]);
+      qLse.push(lse(qk));
+      v.push(softValue(l, qk));
+    }
+    for (const on of [0, 1]) {
+      const g = new Graph();
+      const x = {
+        logits: g.input('logits', 'float64', [B, T, V]), q: g.input('q', 'float64', [B, T, V]), tokens: g.input('tokens', 'int64', [B, T]),
+        mask: g.input('mask', 'float64', [B, T]), target: g.input('target', 'float64', [B, T]), criticMask: g.input('cm', 'float64', [B, T]),
+        filterOn: g.input('on', 'float64', []),
+      };
+      const out = afsftLoss(x, cfg);
+      const r = await run(g, { actor: out.actor, critic: out.critic }, {
+        logits: f64([B, T, V], logits), q: f64([B, T, V], q), tokens: hostTensor('int64', [B, T], tokens),
+        mask: f64([B, T], mask), target: f64([B, T], target), cm: f64([B, T], criticMask), on: f64([], [on]),
+      });
+      const ref = afsftLossReference({ logp, qTaken, v, target, criticMask, mask, qLse }, cfg, on === 1);
+      expect(r.actor[0]).toBeCloseTo(ref.actor, 10);
+      expect(r.critic[0]).toBeCloseTo(ref.critic, 10);
+      if (on === 0) expect(ref.actor).toBeCloseTo(sftLossReference(logp, mask), 12); // warm-up: plain SFT
+    }
+    // the CQL term is in the critic: without it the critic loss is the squared TD error alone
+    expect(afsftLossReference({ logp, qTaken, v, target, criticMask, mask, qLse }, cfg).critic)
+      .not.toBeCloseTo(afsftLossReference({ logp, qTaken, v, target, criticMask, mask }, { ...cfg, cqlCoef: 0 }).critic, 6);
+  });
+
   it('SFT: graph loss equals the reference', async () => {
     const g = new Graph();
     const lp = g.input('lp', 'float64', [2, 2]);
