@@ -157,7 +157,8 @@ function copy(t: HostTensor): HostTensor {
 /** TD-target feeds: V̄ of the picked rows and of their next steps (column 0), then tdTargets. */
 export async function tdFeeds(vlm: Vlm, target: Session, feeds: Record<string, HostTensor>, picked: number[], ex: Example[], links: EpisodeLinks, gamma: number, tdSteps: number): Promise<Record<string, HostTensor>> {
   const [B, T] = feeds.mask.shape;
-  const vbar = (await target.run(feeds, ['vbar'])).vbar.data as Float32Array;
+  // with k ≥ every row's length no target looks inside the utterance: only the next steps' V̄ is needed
+  const vbar = tdSteps >= T ? new Float32Array(B * T) : (await target.run(feeds, ['vbar'])).vbar.data as Float32Array;
   const nextIdx = picked.map((i) => links.next[i]).filter((j) => j >= 0);
   const vNext = new Float64Array(B).fill(NaN);
   if (nextIdx.length) {

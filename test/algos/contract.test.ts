@@ -24,16 +24,22 @@ afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 const HEADS_USED: Record<string, string[]> = { sft: [], 'filtered-bc': [], afsft: ['q_head.'] };
 
-for (const algo of ['sft', 'filtered-bc', 'afsft']) {
-  describe(`offline contract: ${algo}`, () => {
+// afsft-k: the bench's settings (k-step TD past every utterance, exp filter) with the warm-up and CQL term on
+const CASES: [string, string, Record<string, unknown>][] = [
+  ['sft', 'sft', {}], ['filtered-bc', 'filtered-bc', {}], ['afsft', 'afsft', {}],
+  ['afsft-k', 'afsft', { tdSteps: 1024, filter: 'exp', beta: 5, actorWarmup: 1, cqlCoef: 0.1 }],
+];
+
+for (const [name, algo, extra] of CASES) {
+  describe(`offline contract: ${name}`, () => {
     const opts = (out: string, steps: number): OfflineOptions => ({
-      storeRoot: root, dataset: 'nl', algo, settings: { batchSize: 4, lr: 1e-3 }, model: TINY_MODEL, steps, out: path.join(root, out),
+      storeRoot: root, dataset: 'nl', algo, settings: { batchSize: 4, lr: 1e-3, ...extra }, model: TINY_MODEL, steps, out: path.join(root, out),
       seed: 3, checkpointEvery: 1, logEvery: 1, threads: 1, quiet: true,
     });
 
     it('loss finite, every trainable tensor changes, checkpoint and policy file agree, resume equals uninterrupted', async () => {
-      const full = await trainOffline(opts(`${algo}-full`, 3));
-      const fullRun = new RunFolder(path.join(root, `${algo}-full`));
+      const full = await trainOffline(opts(`${name}-full`, 3));
+      const fullRun = new RunFolder(path.join(root, `${name}-full`));
       const metrics = fullRun.readMetrics();
       expect(metrics.map((m) => m.step)).toEqual([1, 2, 3]);
       for (const m of metrics) { expect(Number.isFinite(m.loss)).toBe(true); expect(Number.isFinite(m.grad_norm)).toBe(true); }
@@ -58,10 +64,10 @@ for (const algo of ['sft', 'filtered-bc', 'afsft']) {
       }
 
       // interrupted after 2 steps, resumed to 3: the same metrics and the same final weights
-      await trainOffline(opts(`${algo}-resumed`, 2));
-      const resumedRes = await trainOffline(opts(`${algo}-resumed`, 3));
+      await trainOffline(opts(`${name}-resumed`, 2));
+      const resumedRes = await trainOffline(opts(`${name}-resumed`, 3));
       const strip = (ms: Record<string, number>[]) => ms.map(({ steps_per_s: _, ...m }) => m);
-      expect(strip(new RunFolder(path.join(root, `${algo}-resumed`)).readMetrics())).toEqual(strip(metrics));
+      expect(strip(new RunFolder(path.join(root, `${name}-resumed`)).readMetrics())).toEqual(strip(metrics));
       const a = loadPolicy(full.policyFile).vlm.weights, b = loadPolicy(resumedRes.policyFile).vlm.weights;
       for (const n of Object.keys(a)) expect(Buffer.from(b[n].data.buffer).equals(Buffer.from(a[n].data.buffer)), n).toBe(true);
     });
