@@ -77,35 +77,46 @@ describe('graph losses', () => {
     expect(r.hb[0]).toBeCloseTo(e.weighted, 12);
   });
 
-  for (const filter of ['binary', 'exp'] as const) {
-    it(`AFSFT (${filter} filter): graph loss equals the plain-JS reference`, async () => {
-      const B = 2, T = 3, V = 5, rng = new Rng(filter === 'binary' ? 7 : 8);
-      const logits = Array.from({ length: B * T * V }, () => rng.normal());
-      const q = Array.from({ length: B * T * V }, () => rng.normal());
-      const tokens = Array.from({ length: B * T }, () => rng.int(V));
-      const mask = [1, 1, 1, 1, 1, 0];
-      const target = Array.from({ length: B * T }, () => rng.normal());
-      const criticMask = [1, 1, 0, 1, 1, 0];
-      const cfg = { filter, beta: 0.7, maxWeight: 1.5, criticCoef: 0.5 };
+  /** Random AFSFT inputs with the per-token quantities the plain-JS reference takes. */
+  function afsftCase(seed: number, mask: number[], criticMask: number[]) {
+    const B = 2, T = 3, V = 5, rng = new Rng(seed);
+    const logits = Array.from({ length: B * T * V }, () => rng.normal());
+    const q = Array.from({ length: B * T * V }, () => rng.normal());
+    const tokens = Array.from({ length: B * T }, () => rng.int(V));
+    const target = Array.from({ length: B * T }, () => rng.normal());
+    const lse = (l: number[]) => { const mx = Math.max(...l); return mx + Math.log(l.reduce((acc, x) => acc + Math.exp(x - mx), 0)); };
+    const logp: number[] = [], qTaken: number[] = [], v: number[] = [], qLse: number[] = [];
+    for (let k = 0; k < B * T; k++) {
+      const l = logits.slice(k * V, k * V + V), qk = q.slice(k * V, k * V + V);
+      logp.push(l[tokens[k]] - lse(l));
+      qTaken.push(qk[tokens[k]]);
+      qLse.push(lse(qk));
+      v.push(softValue(l, qk));
+    }
+    /** The graph's loss terms; `filterOn` feeds the warm-up input when given. */
+    const graph = async (cfg: Parameters<typeof afsftLoss>[1], filterOn?: number) => {
       const g = new Graph();
       const x = {
         logits: g.input('logits', 'float64', [B, T, V]), q: g.input('q', 'float64', [B, T, V]), tokens: g.input('tokens', 'int64', [B, T]),
         mask: g.input('mask', 'float64', [B, T]), target: g.input('target', 'float64', [B, T]), criticMask: g.input('cm', 'float64', [B, T]),
+        ...(filterOn === undefined ? {} : { filterOn: g.input('on', 'float64', []) }),
       };
       const out = afsftLoss(x, cfg);
-      const r = await run(g, { loss: out.loss, actor: out.actor, critic: out.critic, kept: out.kept }, {
+      return run(g, { loss: out.loss, actor: out.actor, critic: out.critic, kept: out.kept }, {
         logits: f64([B, T, V], logits), q: f64([B, T, V], q), tokens: hostTensor('int64', [B, T], tokens),
         mask: f64([B, T], mask), target: f64([B, T], target), cm: f64([B, T], criticMask),
+        ...(filterOn === undefined ? {} : { on: f64([], [filterOn]) }),
       });
-      const logp: number[] = [], qTaken: number[] = [], v: number[] = [];
-      for (let k = 0; k < B * T; k++) {
-        const l = logits.slice(k * V, k * V + V);
-        const mx = Math.max(...l), lse = mx + Math.log(l.reduce((s, a) => s + Math.exp(a - mx), 0));
-        logp.push(l[tokens[k]] - lse);
-        qTaken.push(q[k * V + tokens[k]]);
-        v.push(softValue(l, q.slice(k * V, k * V + V)));
-      }
-      const ref = afsftLossReference({ logp, qTaken, v, target, criticMask, mask }, cfg);
+    };
+    return { ref: { logp, qTaken, v, qLse, target, criticMask, mask }, graph };
+  }
+
+  for (const filter of ['binary', 'exp'] as const) {
+    it(`AFSFT (${filter} filter): graph loss equals the plain-JS reference`, async () => {
+      const c = afsftCase(filter === 'binary' ? 7 : 8, [1, 1, 1, 1, 1, 0], [1, 1, 0, 1, 1, 0]);
+      const cfg = { filter, beta: 0.7, maxWeight: 1.5, criticCoef: 0.5 };
+      const r = await c.graph(cfg);
+      const ref = afsftLossReference(c.ref, cfg);
       expect(r.loss[0]).toBeCloseTo(ref.loss, 10);
       expect(r.actor[0]).toBeCloseTo(ref.actor, 10);
       expect(r.critic[0]).toBeCloseTo(ref.critic, 10);
@@ -114,43 +125,18 @@ describe('graph losses', () => {
   }
 
   it('AFSFT with the actor warm-up (filter_on 0 and 1) and the CQL term: graph equals the reference', async () => {
-    const B = 2, T = 3, V = 5, rng = new Rng(9);
-    const logits = Array.from({ length: B * T * V }, () => rng.normal());
-    const q = Array.from({ length: B * T * V }, () => rng.normal());
-    const tokens = Array.from({ length: B * T }, () => rng.int(V));
-    const mask = [1, 1, 1, 1, 0, 0];
-    const target = Array.from({ length: B * T }, () => rng.normal());
-    const criticMask = [1, 0, 1, 1, 0, 0];
+    const c = afsftCase(9, [1, 1, 1, 1, 0, 0], [1, 0, 1, 1, 0, 0]);
     const cfg = { filter: 'binary', beta: 1, maxWeight: 20, criticCoef: 0.5, cqlCoef: 0.3 };
-    const logp: number[] = [], qTaken: number[] = [], v: number[] = [], qLse: number[] = [];
-    const lse = (l: number[]) => { const mx = Math.max(...l); return mx + Math.log(l.reduce((s, a) => s + Math.exp(a - mx), 0)); };
-    for (let k = 0; k < B * T; k++) {
-      const l = logits.slice(k * V, k * V + V), qk = q.slice(k * V, k * V + V);
-      logp.push(l[tokens[k]] - lse(l));
-      qTaken.push(qk[tokens[k]]);
-      qLse.push(lse(qk));
-      v.push(softValue(l, qk));
-    }
     for (const on of [0, 1]) {
-      const g = new Graph();
-      const x = {
-        logits: g.input('logits', 'float64', [B, T, V]), q: g.input('q', 'float64', [B, T, V]), tokens: g.input('tokens', 'int64', [B, T]),
-        mask: g.input('mask', 'float64', [B, T]), target: g.input('target', 'float64', [B, T]), criticMask: g.input('cm', 'float64', [B, T]),
-        filterOn: g.input('on', 'float64', []),
-      };
-      const out = afsftLoss(x, cfg);
-      const r = await run(g, { actor: out.actor, critic: out.critic }, {
-        logits: f64([B, T, V], logits), q: f64([B, T, V], q), tokens: hostTensor('int64', [B, T], tokens),
-        mask: f64([B, T], mask), target: f64([B, T], target), cm: f64([B, T], criticMask), on: f64([], [on]),
-      });
-      const ref = afsftLossReference({ logp, qTaken, v, target, criticMask, mask, qLse }, cfg, on === 1);
+      const r = await c.graph(cfg, on);
+      const ref = afsftLossReference(c.ref, cfg, on === 1);
       expect(r.actor[0]).toBeCloseTo(ref.actor, 10);
       expect(r.critic[0]).toBeCloseTo(ref.critic, 10);
-      if (on === 0) expect(ref.actor).toBeCloseTo(sftLossReference(logp, mask), 12); // warm-up: plain SFT
+      if (on === 0) expect(ref.actor).toBeCloseTo(sftLossReference(c.ref.logp, c.ref.mask), 12); // warm-up: plain SFT
     }
     // the CQL term is in the critic: without it the critic loss is the squared TD error alone
-    expect(afsftLossReference({ logp, qTaken, v, target, criticMask, mask, qLse }, cfg).critic)
-      .not.toBeCloseTo(afsftLossReference({ logp, qTaken, v, target, criticMask, mask }, { ...cfg, cqlCoef: 0 }).critic, 6);
+    const { qLse: _, ...noLse } = c.ref;
+    expect(afsftLossReference(c.ref, cfg).critic).not.toBeCloseTo(afsftLossReference(noLse, { ...cfg, cqlCoef: 0 }).critic, 6);
   });
 
   it('SFT: graph loss equals the reference', async () => {
