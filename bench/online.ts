@@ -1,9 +1,11 @@
 /**
  * `npm run bench -- online [--quick] [--from POLICY] [--tasks numberline,ezpoints,blackjack] [--seeds N]
- *  [--env-steps N] [--offline-steps N] [--algos ppo,coso]`: PPO vs CoSo from the same starting policy, the same env-step budget
- * and seeds. Without --from, the starting policy is trained here by SFT on expert episodes of each task.
- * Per run it prints the learning curve (success over the last 200 episodes vs env steps) and reports the
- * final success, wall time and env steps/s; per task, CoSo's wall time over PPO's.
+ *  [--env-steps N] [--offline-episodes N] [--offline-steps N] [--eval N] [--algos ppo,coso]`: PPO vs CoSo from
+ * the same starting policy, the same env-step budget and seeds. Without --from, the starting policy is trained
+ * here by SFT on expert episodes of each task (the offline checkpoint). Per run it prints the learning curve
+ * (success over the last 200 training episodes vs env steps) and reports the final success on `--eval` fresh
+ * episodes at the eval temperature 0.2 (the starting policy's too), wall time and env steps/s; per task,
+ * CoSo's wall time over PPO's.
  * --quick: a tiny fresh model and a few dozen env steps (seconds; a test runs it).
  */
 import fs from 'node:fs';
@@ -11,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { generateToTable } from '../src/envs/generate.ts';
 import { createVlm, vlmConfig } from '../src/models/vlm.ts';
+import { evaluate } from '../src/rollout/evaluate.ts';
 import { openTable } from '../src/store/index.ts';
 import { makeTokenizer, savePolicy } from '../src/rollout/policy-file.ts';
 import { RunFolder } from '../src/rollout/run-folder.ts';
@@ -20,6 +23,16 @@ import { OFFLINE_BENCH_MODEL } from './offline.ts';
 import { figure, type BenchArgs } from './report.ts';
 
 const QUICK_MODEL = { imageSize: 16, patchSize: 8, dModel: 32, layers: 1, heads: 2, ffn: 64, headHidden: 32, maxPromptTokens: 8, maxNewTokens: 32 };
+
+/**
+ * The bench's model per task: the expert utterances are <= 114 bytes (NumberLine), 111 (EZPoints), 134
+ * (Blackjack, 5 cards), 187 (Points24); the formula tasks' prompts end with the formula, which a 24-token
+ * window reads.
+ */
+export function benchTaskModel(task: string) {
+  const formula = task === 'ezpoints' || task === 'points24';
+  return { ...OFFLINE_BENCH_MODEL, maxPromptTokens: formula ? 24 : 8, maxNewTokens: task === 'points24' ? 256 : 160 };
+}
 
 function opt(argv: string[], name: string): string | undefined {
   const i = argv.indexOf(`--${name}`);
@@ -37,7 +50,10 @@ export async function run(args: BenchArgs): Promise<void> {
   const tasks = (opt(args.argv, 'tasks') ?? 'numberline').split(',');
   const seeds = num(args.argv, 'seeds', q ? 1 : 3);
   const envSteps = num(args.argv, 'env-steps', q ? 24 : 5000);
-  const offlineSteps = num(args.argv, 'offline-steps', 300);
+  const offlineEpisodes = num(args.argv, 'offline-episodes', 1000);
+  const offlineSteps = num(args.argv, 'offline-steps', 600);
+  // a win rate near 0.42 has sd 1.6 points over 1,000 episodes
+  const evalEpisodes = (task: string) => num(args.argv, 'eval', q ? 8 : task === 'blackjack' ? 1000 : 200);
   const algos = (opt(args.argv, 'algos') ?? 'ppo,coso').split(',') as ('ppo' | 'coso')[];
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'o2o-bench-online-'));
   try {
@@ -48,14 +64,17 @@ export async function run(args: BenchArgs): Promise<void> {
         savePolicy(from, createVlm(vlmConfig(QUICK_MODEL), makeTokenizer('byte')), 0);
       } else if (!from) {
         const table = await openTable(root, `${task}-expert`, { create: true });
-        await generateToTable(table, { task, policy: 'expert', episodes: 200, seed: 0, noise: 0, batch: 500, quiet: true });
+        await generateToTable(table, { task, policy: 'expert', episodes: offlineEpisodes, seed: 0, noise: 0, batch: 500, quiet: true });
         from = (await trainOffline({
           storeRoot: root, dataset: `${task}-expert`, algo: 'sft', settings: { batchSize: 16, lr: 1e-3 },
-          // NumberLine's utterances are ≤ ~110 bytes, the card tasks' up to ~230
-          model: { ...OFFLINE_BENCH_MODEL, maxNewTokens: task === 'numberline' ? 128 : 256 },
+          model: benchTaskModel(task),
           steps: offlineSteps, out: path.join(root, `${task}-sft`), seed: 0, checkpointEvery: offlineSteps, logEvery: 50, threads: 2,
         })).policyFile;
       }
+      const evalOpts = { task, episodes: evalEpisodes(task), seed: 10_000, envs: 16, temperature: 0.2, threads: 2 };
+      const start = await evaluate({ ...evalOpts, policyFile: from });
+      console.log(`${task} start: success ${(100 * start.success.value).toFixed(1)}% [${(100 * start.success.lo).toFixed(1)}, ${(100 * start.success.hi).toFixed(1)}] over ${start.episodes} episodes`);
+      figure({ bench: 'online', figure: 'eval_success', task, algo: 'start', value: start.success.value, unit: 'fraction', episodes: start.episodes, lo: start.success.lo, hi: start.success.hi });
       const wall: Record<string, number[]> = {};
       for (const algo of algos) {
         for (let seed = 0; seed < seeds; seed++) {
@@ -67,9 +86,12 @@ export async function run(args: BenchArgs): Promise<void> {
           });
           const secs = (performance.now() - t0) / 1000;
           (wall[algo] ??= []).push(secs);
+          const fin = await evaluate({ ...evalOpts, policyFile: r.policyFile });
           const curve = new RunFolder(out).readMetrics().map((m) => `${m.env_steps}:${(100 * m.success).toFixed(0)}%`).join(' ');
-          console.log(`${task} ${algo} seed ${seed}: success ${(100 * r.last.success).toFixed(1)}% after ${r.state.envSteps} env steps, ${secs.toFixed(0)} s; curve ${curve}`);
+          console.log(`${task} ${algo} seed ${seed}: eval ${(100 * fin.success.value).toFixed(1)}% [${(100 * fin.success.lo).toFixed(1)}, ${(100 * fin.success.hi).toFixed(1)}] over ${fin.episodes} episodes; ` +
+            `last 200 training episodes ${(100 * r.last.success).toFixed(1)}% after ${r.state.envSteps} env steps, ${secs.toFixed(0)} s; curve ${curve}`);
           figure({ bench: 'online', figure: 'success', task, algo, seed, value: r.last.success, unit: 'fraction', env_steps: r.state.envSteps, window: 200 });
+          figure({ bench: 'online', figure: 'eval_success', task, algo, seed, value: fin.success.value, unit: 'fraction', episodes: fin.episodes, lo: fin.success.lo, hi: fin.success.hi, env_steps: r.state.envSteps });
           figure({ bench: 'online', figure: 'wall_s', task, algo, seed, value: secs, unit: 's', env_steps: r.state.envSteps });
           figure({ bench: 'online', figure: 'env_steps_per_s', task, algo, seed, value: r.state.envSteps / secs, unit: 'steps/s' });
         }

@@ -47,7 +47,7 @@ export const VLM_DEFAULTS = {
    * sees a compact tail; raise it for tasks whose prompt text carries state.
    */
   maxPromptTokens: 64,
-  /** the scripted gym_cards utterances are 165-230 bytes */
+  /** the scripted gym_cards utterances are <= 114 bytes (NumberLine), 111 (EZPoints), 134 (Blackjack, 5 cards), 187 (Points24) */
   maxNewTokens: 256,
   /** 0: no LoRA (all weights train) */
   loraRank: 0,

@@ -23,7 +23,11 @@ describe('experiments, quick', () => {
 
   it('bench online --quick reports PPO and CoSo success, wall time and their ratio', async () => {
     const f = await figures(() => online({ quick: true, argv: [] }));
-    for (const algo of ['ppo', 'coso']) expect(f.find((x) => x.figure === 'success' && x.algo === algo)).toBeDefined();
+    for (const algo of ['ppo', 'coso']) {
+      expect(f.find((x) => x.figure === 'success' && x.algo === algo)).toBeDefined();
+      expect(f.find((x) => x.figure === 'eval_success' && x.algo === algo)!.episodes).toBe(8);
+    }
+    expect(f.find((x) => x.figure === 'eval_success' && x.algo === 'start')).toBeDefined();
     expect((f.find((x) => x.figure === 'wall_ratio')!.value as number) > 0).toBe(true);
   }, 300_000);
 });

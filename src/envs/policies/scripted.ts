@@ -95,10 +95,9 @@ function blackjack(g: Blackjack, misread: Rng | null): Decision {
   const d = Math.min(dealer, 10);
   const best = bestAction(h, ace, d);
   const action = best.hit ? 'hit' : 'stand';
-  const thoughts = `My cards are ${player.map(rankLabel).join(', ')}, a ${usableAce(cards) ? 'soft' : 'hard'} total of ${t}. ` +
-    `The dealer shows ${rankLabel(dealer)} (${d === 1 ? '1 or 11' : d}). ` +
-    `Standing on ${t} wins with probability ${(100 * (best.hit ? 0 : best.win)).toFixed(1)}%` +
-    (best.hit ? `, hitting wins more often (${(100 * best.win).toFixed(1)}%), so I hit.` : ', which is better than hitting, so I stand.');
+  // short on purpose (every byte is a decode step online): the total is the step of reasoning that the
+  // decision needs; the readout already lists the cards
+  const thoughts = `A ${usableAce(cards) ? 'soft' : 'hard'} ${t} against the dealer's ${d === 1 ? 'ace' : d}: I ${action}.`;
   return {
     readout: { 'dealer card': rankLabel(dealer), 'player cards': `[${player.map(rankLabel).join(', ')}]` },
     thoughts,
@@ -117,13 +116,13 @@ function points(g: PointsState, ops: readonly string[], target: number, misread:
   const readout = { cards: `[${ranks.map(rankLabel).join(', ')}]`, 'current formula': formula };
   const plan = solve(values, ops, target, g.formula);
   if (plan && plan.length === g.formula.length) {
-    return { readout, thoughts: `The current formula '${formula}' uses every card and equals ${target}, so I output '='.`, action: '=' };
+    return { readout, thoughts: `'${formula}' equals ${target}: '='.`, action: '=' };
   }
   if (plan) {
     const next = plan[g.formula.length];
     return {
       readout,
-      thoughts: `The cards are worth ${values.join(', ')}. The formula ${plan.join('')} equals ${target}; '${formula}' is its beginning, so I append '${next}'.`,
+      thoughts: `${plan.join('')} is ${target}; after '${formula}' comes '${next}'.`,
       action: next,
     };
   }

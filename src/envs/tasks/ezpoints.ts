@@ -9,7 +9,7 @@ import { drawText } from '../render/font.ts';
 import type { Rng } from '../../util/rng.ts';
 import type { Game, TaskDef } from '../types.ts';
 import { PointsState, cardValue } from './points.ts';
-import { actionList, answerFormat } from './prompt.ts';
+import { actionList, answerFormat, formulaLine } from './prompt.ts';
 
 const ACTIONS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '+', '*', '='] as const;
 export const TABLE = hex('#35654d');
@@ -50,5 +50,6 @@ export const ezPoints: TaskDef = {
     `You can choose between ${actionList(ACTIONS)}. The number or operator you choose will be appended to the current formula. ` +
     "Note that 'J', 'Q', and 'K' count as '10'. Your goal is to output a formula that evaluates to 12, and each number can only be used once. " +
     answerFormat({ cards: '[x, y]', 'current formula': `"${f.formula}"` },
-      `first check whether the current formula '${f.formula}' is complete. If it is complete, output '='. Otherwise consider which number or operator should be appended to make it equal 12`, ACTIONS),
+      `first check whether the current formula '${f.formula}' is complete. If it is complete, output '='. Otherwise consider which number or operator should be appended to make it equal 12`, ACTIONS) +
+    formulaLine(f.formula),
 };

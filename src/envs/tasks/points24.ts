@@ -9,7 +9,7 @@ import type { Rng } from '../../util/rng.ts';
 import type { Game, TaskDef } from '../types.ts';
 import { TABLE } from './ezpoints.ts';
 import { PointsState } from './points.ts';
-import { actionList, answerFormat } from './prompt.ts';
+import { actionList, answerFormat, formulaLine } from './prompt.ts';
 
 const ACTIONS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '+', '-', '*', '/', '(', ')', '='] as const;
 
@@ -44,5 +44,6 @@ export const points24: TaskDef = {
     `You can choose between ${actionList(ACTIONS)}. The number or operator you choose will be appended to the current formula. ` +
     "Note that 'J', 'Q', and 'K' count as '10', and 'A' counts as '1'. Your goal is to output a formula that evaluates to 24, and each number can only be used once. " +
     answerFormat({ cards: '[x, y, z, w]', 'current formula': `"${f.formula}"` },
-      `first check whether the current formula equals 24. If it equals 24, output '='. Otherwise consider which number or operator should be appended to the current formula to make it equal 24`, ACTIONS),
+      `first check whether the current formula equals 24. If it equals 24, output '='. Otherwise consider which number or operator should be appended to the current formula to make it equal 24`, ACTIONS) +
+    formulaLine(f.formula),
 };

@@ -21,3 +21,11 @@ export function actionList(actions: readonly string[]): string {
 export function utterance(readout: Record<string, string>, thoughts: string, action: string): string {
   return JSON.stringify({ ...readout, thoughts, action }, null, 1).replace(/\n\s*/g, ' ').replace('{ ', '{').replace(' }', '}');
 }
+
+/**
+ * The prompt's last line restates the formula: the state then sits in the prompt's tail, the part a small
+ * model with a short prompt window (VlmConfig.maxPromptTokens) reads.
+ */
+export function formulaLine(formula: string): string {
+  return `\nCurrent formula: '${formula}'`;
+}
