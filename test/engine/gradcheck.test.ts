@@ -16,6 +16,7 @@ import {
 import { scaleFolds } from '../../src/engine/fold.ts';
 import type { OpDef } from '../../src/engine/graph.ts';
 import { ALL_OPS } from '../../src/engine/ops/index.ts';
+import * as at from '../../src/engine/ops/attention.ts';
 import * as el from '../../src/engine/ops/elementwise.ts';
 import * as mm from '../../src/engine/ops/matmul.ts';
 import * as rd from '../../src/engine/ops/reduce.ts';
@@ -86,6 +87,8 @@ const CASES: Record<string, () => Case> = {
   LogSoftmax: () => make((i) => rd.logSoftmax(i([2, 5]), 0)),
   TokenLogProbs: () => make((i, g) => rd.tokenLogProbs(i([2, 3, 5]), idx(g, [2, 3], [0, 4, 4, 1, 2, 0]))),
   LayerNorm: () => make((i) => rd.layerNorm(i([2, 3, 4]), i([4]), i([4])), true),
+  // 3 queries over 5 keys, and an additive bias broadcast over batch and heads (its gradient checked too)
+  Attention: () => make((i) => [at.attentionCore(i([2, 2, 3, 4]), i([2, 2, 5, 4]), i([2, 2, 5, 3]), i([3, 5])), at.attentionCore(i([1, 2, 4, 2]), i([1, 2, 4, 2]), i([1, 2, 4, 3]))]),
   Reshape: () => make((i) => sh.reshape(i([2, 3, 2], { dims: ['n', 3, 2] }), [-1, 2])),
   ReshapeLike: () => make((i) => on(sh.ReshapeLike, [i([6]), i([2, 3], { dims: ['n', 3] })])),
   Transpose: () => make((i) => sh.transpose(i([2, 3, 4]), [2, 0, 1])),

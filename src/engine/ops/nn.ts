@@ -4,10 +4,11 @@
  */
 import type { Dim } from '../dtype.ts';
 import type { Graph, Tensor } from '../graph.ts';
+import { attentionCore } from './attention.ts';
 import { add, and, cast, div, lessOrEqual, mul, neg, sub, where } from './elementwise.ts';
 import { gemm, matmul } from './matmul.ts';
-import { mean, softmax, sumAll, tokenLogProbs } from './reduce.ts';
-import { arange, dimOf, gather, reshape, transpose, unsqueeze } from './shape.ts';
+import { mean, sumAll, tokenLogProbs } from './reduce.ts';
+import { arange, dimOf, gather, reshape, unsqueeze } from './shape.ts';
 
 type T = Tensor;
 
@@ -58,15 +59,14 @@ export function attention(q: T, k: T, v: T, opts: AttentionOptions): T {
   const dh = q.shape[3];
   if (typeof dh !== 'number') throw new Error(`attention: head dim must be fixed, got ${q}`);
   // scale q [.., T, Dh] rather than the scores [.., T, S]: fewer elements whenever S > Dh
-  let scores = matmul(mul(q, 1 / Math.sqrt(dh)), transpose(k, [0, 1, 3, 2]));
   let allowed: T | undefined;
   if (opts.causal) allowed = causalAllowed(g, q.shape[2], k.shape[2]);
   if (opts.keyMask) {
     const km = unsqueeze(opts.keyMask, [1, 2]);
     allowed = allowed ? and(allowed, km) : km;
   }
-  if (allowed) scores = add(scores, where(allowed, g.scalar(0, q.dtype), g.scalar(-1e9, q.dtype)));
-  return matmul(softmax(scores, -1), v);
+  const bias = allowed && where(allowed, g.scalar(0, q.dtype), g.scalar(-1e9, q.dtype));
+  return attentionCore(mul(q, 1 / Math.sqrt(dh)), k, v, bias);
 }
 
 /**
