@@ -189,7 +189,9 @@ class Column {
     this.validity = new Uint8Array((numRows + 7) >> 3);
     if (kind === 'bytes' || this.list) this.offsets = new Int32Array(numRows + 1);
     if (this.width) {
-      this.fixed = new Uint8Array((this.list ? numValues : numRows) * this.width);
+      // Not zero-filled (fresh zeroed memory costs a page fault per 4 KiB): every slot is written, nulls as 0;
+      // list elements past the ones present are cut off in finish().
+      this.fixed = Buffer.allocUnsafeSlow((this.list ? numValues : numRows) * this.width);
       this.fixed32 = new Int32Array(this.fixed.buffer);
     }
     if (kind === 'bytes') this.bytes = new Bytes(uncompressed);
@@ -355,19 +357,21 @@ class Column {
           else {
             const k = w >> 2;
             for (let i = 0; i < n; i++) {
-              if (defs && defs[i] !== maxDef) continue;
+              const r = (r0 + i) * k;
+              if (defs && defs[i] !== maxDef) { for (let j = 0; j < k; j++) out[r + j] = 0; continue; }
               const e = idx[v++] * k;
-              for (let j = 0; j < k; j++) out[(r0 + i) * k + j] = words[e + j];
+              for (let j = 0; j < k; j++) out[r + j] = words[e + j];
             }
           }
           return;
         }
         const fixed = this.fixed!;
         for (let i = 0; i < n; i++) {
-          if (defs![i] !== maxDef) continue;
+          const r = (r0 + i) * w;
+          if (defs![i] !== maxDef) { fixed.fill(0, r, r + w); continue; }
           const s = pos + v * w;
           if (s + w > end) throw new Error('parquet: data page too short');
-          for (let b = 0; b < w; b++) fixed[(r0 + i) * w + b] = page[s + b];
+          for (let b = 0; b < w; b++) fixed[r + b] = page[s + b];
           v++;
         }
         return;

@@ -131,6 +131,13 @@ function keptRows(batch: RecordBatch, filter: StepFilter | undefined): Int32Arra
   return keep.length === batch.numRows ? null : Int32Array.from(keep);
 }
 
+/** base, base + 1, ..., base + n - 1. */
+function identity(n: number, base = 0): Int32Array {
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = base + i;
+  return out;
+}
+
 /** Decoded rows: a batch and, for each of its rows, its position among the decoded rows (before filtering). */
 export interface DecodedPart { batch: RecordBatch; rows: Int32Array }
 
@@ -149,7 +156,7 @@ export async function readFile(
     const children = schema.fields.map((field) => (field.name === PARTITION_COLUMN
       ? constantUtf8(field.type, f.task, numRows) : toData(field.type, byName.get(field.name)!)));
     const full = batchOf(schema, children, numRows);
-    const rows = keep ?? Int32Array.from({ length: numRows }, (_, i) => i);
+    const rows = keep ?? identity(numRows);
     return [{ batch: keep ? gatherRows(schema, [{ batch: full, idx: keep }]) : full, rows }];
   }
   const decoded = tableFromIPC(result.ipc);
@@ -167,7 +174,7 @@ export async function readFile(
       return col.data[0].clone(field.type);
     });
     const full = batchOf(schema, children, b.numRows);
-    const rows = keep ? keep.map((i) => i + base) : Int32Array.from({ length: b.numRows }, (_, i) => i + base);
+    const rows = keep ? keep.map((i) => i + base) : identity(b.numRows, base);
     out.push({ batch: keep ? gatherRows(schema, [{ batch: full, idx: keep }]) : full, rows });
     base += b.numRows;
   }
