@@ -80,9 +80,12 @@ export async function run(args: BenchArgs): Promise<void> {
         for (let seed = 0; seed < seeds; seed++) {
           const out = path.join(root, `${task}-${algo}-${seed}`);
           const settings = q ? { stepsPerUpdate: 8, minibatchSize: 8, epochs: 1, ...(algo === 'coso' ? { scmPretrainSteps: 2 } : {}) } : { stepsPerUpdate: 128, minibatchSize: 16 };
+          // every run starts from the same store content, the expert episodes (CoSo's SCM pre-trains on them)
+          const dataset = `${task}-${algo}-${seed}`;
+          if (fs.existsSync(path.join(root, `${task}-expert`))) fs.cpSync(path.join(root, `${task}-expert`), path.join(root, dataset), { recursive: true });
           const t0 = performance.now();
           const r = await trainOnline({
-            from, task, algo, settings, envSteps, envs: q ? 4 : 16, out, seed, storeRoot: root, dataset: `${task}-online`, threads: 2, quiet: q,
+            from, task, algo, settings, envSteps, envs: q ? 4 : 16, out, seed, storeRoot: root, dataset, threads: 2, quiet: q,
           });
           const secs = (performance.now() - t0) / 1000;
           (wall[algo] ??= []).push(secs);

@@ -107,3 +107,28 @@ export function preprocessImage(bytes: Uint8Array | null, size: number): Float32
   if (bytes === null) return new Float32Array(3 * size * size);
   return standardize(resizeNormalize(decodeImage(bytes), size));
 }
+
+/**
+ * Memoised {@link preprocessImage} for training loops that feed the same images many times (offline steps,
+ * PPO epochs): keyed by the bytes object, at most `maxBytes` of floats (the oldest entries go first).
+ */
+export class PixelCache {
+  private readonly map = new Map<Uint8Array, Float32Array>();
+  private bytes = 0;
+  constructor(readonly size: number, readonly maxBytes = 256 * 2 ** 20) {}
+
+  get(image: Uint8Array | null): Float32Array {
+    if (image === null) return preprocessImage(null, this.size);
+    let px = this.map.get(image);
+    if (px) return px;
+    px = preprocessImage(image, this.size);
+    this.map.set(image, px);
+    this.bytes += px.byteLength;
+    for (const [k, v] of this.map) {
+      if (this.bytes <= this.maxBytes) break;
+      this.map.delete(k);
+      this.bytes -= v.byteLength;
+    }
+    return px;
+  }
+}

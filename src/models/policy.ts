@@ -19,7 +19,7 @@ import {
   type Graph, type HostTensor, type Tensor, cast, div, exp, gatherElements, hostTensor, less, logSoftmax, mul,
   neg, softmax, squeeze, sum, unsqueeze, where, arange, slice,
 } from '../engine/index.ts';
-import { preprocessImage } from './image.ts';
+import { preprocessImage, type PixelCache } from './image.ts';
 import { type Vlm, type VlmConfig, type VlmParams, backbone, lmHead, numPatches, qHead, valueHead } from './vlm.ts';
 import type { Tokenizer } from './tokenizer.ts';
 
@@ -128,8 +128,11 @@ export function encodePrompt(tok: Tokenizer, c: VlmConfig, prompt: string): Int3
   return out;
 }
 
-/** Packs rows into the inputs of {@link teacherForcedInputs} (names without prefix). */
-export function encodeTeacherForced(m: Vlm, rows: TfRow[]): Record<string, HostTensor> {
+/**
+ * Packs rows into the inputs of {@link teacherForcedInputs} (names without prefix). `pixels`: a cache of
+ * preprocessed images for callers that feed the same rows again (its size must be the model's imageSize).
+ */
+export function encodeTeacherForced(m: Vlm, rows: TfRow[], pixels?: PixelCache): Record<string, HostTensor> {
   const c = m.cfg, tok = m.tok, B = rows.length, P = numPatches(c), S = c.imageSize, pad = tok.special.pad;
   if (B === 0) throw new Error('encodeTeacherForced: no rows');
   const prompts = rows.map((r) => encodePrompt(tok, c, r.prompt));
@@ -144,6 +147,7 @@ export function encodeTeacherForced(m: Vlm, rows: TfRow[]): Record<string, HostT
   });
   const ctx = Math.max(...prompts.map((p) => p.length - 1));
   const out = Math.max(...rows.map((r) => r.output.length));
+  if (pixels && pixels.size !== S) throw new Error(`encodeTeacherForced: pixel cache of ${pixels.size} px for a model of imageSize ${S}`);
   const image = new Float32Array(B * 3 * S * S);
   const context = new BigInt64Array(B * ctx).fill(BigInt(pad));
   const contextPos = new BigInt64Array(B * ctx);
@@ -152,7 +156,7 @@ export function encodeTeacherForced(m: Vlm, rows: TfRow[]): Record<string, HostT
   const targets = new BigInt64Array(B * out).fill(BigInt(pad));
   const mask = new Float32Array(B * out);
   rows.forEach((r, b) => {
-    image.set(preprocessImage(r.image, S), b * 3 * S * S);
+    image.set(pixels ? pixels.get(r.image) : preprocessImage(r.image, S), b * 3 * S * S);
     const pr = prompts[b], L = pr.length, shift = ctx - (L - 1);
     for (let j = 0; j < L - 1; j++) {
       context[b * ctx + shift + j] = BigInt(pr[j]);

@@ -7,6 +7,7 @@
 import { openRunner, openTrainer, type HostTensor, type Runner } from '../engine/index.ts';
 import { getTask } from '../envs/registry.ts';
 import { encodeTeacherForced } from '../models/policy.ts';
+import { PixelCache } from '../models/image.ts';
 import type { Vlm } from '../models/vlm.ts';
 import { openTable } from '../store/index.ts';
 import { Rng } from '../util/rng.ts';
@@ -79,6 +80,7 @@ export async function openPpoLearner(runner: Runner, vlm: Vlm, o: OnlineOptions,
         weights = await counterfactualWeights(seqs, steps.map((s) => Math.max(0, label(s))), scm.classify, { window: coso.window, nullToken: scm.nullToken, zeroTokens: zero, tail: scm.tail });
       }
       const lr = cosineLr(cfg, k, totalUpdates);
+      const pixels = new PixelCache(vlm.cfg.imageSize); // each image is decoded once per update, not once per epoch
       const sums: Record<string, number> = {};
       let n = 0;
       for (let epoch = 0; epoch < cfg.epochs; epoch++) {
@@ -87,7 +89,7 @@ export async function openPpoLearner(runner: Runner, vlm: Vlm, o: OnlineOptions,
           const idx = perm.slice(b, b + cfg.minibatchSize);
           const feeds: Record<string, HostTensor> = encodeTeacherForced(vlm, idx.map((i) => ({
             image: steps[i].row.obs_image, prompt: steps[i].row.obs_text, output: steps[i].gen.tokens, actionStart: steps[i].gen.actionStart,
-          })));
+          })), pixels);
           const vec = (f: (i: number) => number): HostTensor => ({ dtype: 'float32', shape: [idx.length], data: Float32Array.from(idx, f) });
           feeds.logp_old = vec((i) => logpOld[i]);
           feeds.adv = vec((i) => adv[i]);

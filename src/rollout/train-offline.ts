@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { hostTensor, openRunner, openTrainer, type HostTensor, type Runner, type Session, loadSafetensors, saveSafetensors } from '../engine/index.ts';
+import { PixelCache } from '../models/image.ts';
 import { encodeTeacherForced, type TfRow } from '../models/policy.ts';
 import { actionStart } from '../models/split.ts';
 import { createVlm, vlmConfig, type Vlm } from '../models/vlm.ts';
@@ -111,6 +112,7 @@ export interface OfflineUpdater {
 
 export async function openOfflineUpdater(runner: Runner, vlm: Vlm, method: OfflineMethod, cfg: ReturnType<OfflineMethod['config']>): Promise<OfflineUpdater> {
   const trainer = await openTrainer(runner, method.build(vlm, cfg as never));
+  const pixels = new PixelCache(vlm.cfg.imageSize); // rows are drawn again and again: decode each image once
   let target: Session | undefined;
   const targetNames = Object.keys(vlm.weights).map((n) => TARGET_PREFIX + n);
   if (method.td) {
@@ -120,9 +122,9 @@ export async function openOfflineUpdater(runner: Runner, vlm: Vlm, method: Offli
   return {
     async step(examples, links, rows, rng, offlineStep) {
       const picked = Array.from({ length: Math.min(cfg.batchSize, rows.length) }, () => rows[rng.int(rows.length)]);
-      const feeds = encodeTeacherForced(vlm, picked.map((i) => examples[i]));
+      const feeds = encodeTeacherForced(vlm, picked.map((i) => examples[i]), pixels);
       if (target) {
-        Object.assign(feeds, await tdFeeds(vlm, target, feeds, picked, examples, links, cfg.gamma as number, cfg.tdSteps as number));
+        Object.assign(feeds, await tdFeeds(vlm, target, feeds, picked, examples, links, cfg.gamma as number, cfg.tdSteps as number, pixels));
         feeds.filter_on = hostTensor('float32', [], [offlineStep < (cfg.actorWarmup as number) ? 0 : 1]);
       }
       const m = await trainer.step(feeds, cfg.lr);
@@ -155,7 +157,7 @@ function copy(t: HostTensor): HostTensor {
 }
 
 /** TD-target feeds: V̄ of the picked rows and of their next steps (column 0), then tdTargets. */
-export async function tdFeeds(vlm: Vlm, target: Session, feeds: Record<string, HostTensor>, picked: number[], ex: Example[], links: EpisodeLinks, gamma: number, tdSteps: number): Promise<Record<string, HostTensor>> {
+export async function tdFeeds(vlm: Vlm, target: Session, feeds: Record<string, HostTensor>, picked: number[], ex: Example[], links: EpisodeLinks, gamma: number, tdSteps: number, pixels?: PixelCache): Promise<Record<string, HostTensor>> {
   const [B, T] = feeds.mask.shape;
   // with k ≥ every row's length no target looks inside the utterance: only the next steps' V̄ is needed
   const vbar = tdSteps >= T ? new Float32Array(B * T) : (await target.run(feeds, ['vbar'])).vbar.data as Float32Array;
@@ -163,7 +165,7 @@ export async function tdFeeds(vlm: Vlm, target: Session, feeds: Record<string, H
   const vNext = new Float64Array(B).fill(NaN);
   if (nextIdx.length) {
     const eos = vlm.tok.special.eos;
-    const nf = encodeTeacherForced(vlm, nextIdx.map((j) => ({ ...ex[j], output: [eos], actionStart: 0 })));
+    const nf = encodeTeacherForced(vlm, nextIdx.map((j) => ({ ...ex[j], output: [eos], actionStart: 0 })), pixels);
     const nv = (await target.run(nf, ['vbar'])).vbar.data as Float32Array;
     const W = nf.mask.shape[1];
     let k = 0;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import jpeg from 'jpeg-js';
 import { encodePng } from '../../src/ingest/images.ts';
-import { decodeImage, preprocessImage, resizeNormalize, standardize } from '../../src/models/image.ts';
+import { decodeImage, PixelCache, preprocessImage, resizeNormalize, standardize } from '../../src/models/image.ts';
 import { logSoftmaxT, sampleToken } from '../../src/models/sampling.ts';
 import { Rng } from '../../src/util/rng.ts';
 
@@ -50,6 +50,19 @@ describe('image preprocessing', () => {
     expect(got.reduce((a, b) => a + b, 0) / n).toBeCloseTo(0, 5);
     expect(Math.sqrt(got.reduce((a, b) => a + b * b, 0) / n)).toBeCloseTo(1, 5);
     expect(Array.from(standardize(new Float32Array(12).fill(0.7)))).toEqual(new Array(12).fill(0));
+  });
+
+  it('PixelCache gives what preprocessImage gives, decodes each bytes object once and stays under its budget', () => {
+    const pngs = Array.from({ length: 5 }, (_, k) => encodePng(rgb.map((v) => (v + 40 * k) % 256), H, W, 3));
+    const size = 4, perImage = 3 * size * size * 4;
+    const cache = new PixelCache(size, 3 * perImage);
+    const first = pngs.map((png) => cache.get(png));
+    first.forEach((px, k) => expect(Array.from(px)).toEqual(Array.from(preprocessImage(pngs[k], size))));
+    expect(cache.get(pngs[4])).toBe(first[4]); // a hit returns the stored array
+    const again = cache.get(pngs[0]); // evicted (3 entries fit), decoded anew
+    expect(again).not.toBe(first[0]);
+    expect(Array.from(again)).toEqual(Array.from(first[0]));
+    expect(Array.from(cache.get(null))).toEqual(new Array(3 * size * size).fill(0));
   });
 
   it('decodes JPEG and gives zeros for a missing image; rejects other bytes', () => {
