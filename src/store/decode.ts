@@ -12,7 +12,7 @@ import { STEP_FIELDS } from './schema.ts';
 import { sameType } from './validate.ts';
 import { Codec, PhysicalType, readFooter, type ColumnChunk, type Footer, type Leaf } from './footer.ts';
 import { ThriftReader, type ThriftStruct } from './thrift.ts';
-import { storedBlocks, unzstd, unzstdMany } from './zstd.ts';
+import { storedBlocks, unzstd, unzstdInto, unzstdMany } from './zstd.ts';
 
 /** A layout the JavaScript decoder does not handle (the file is then read with parquet-wasm). */
 export class Unsupported extends Error {}
@@ -166,6 +166,9 @@ class Bytes {
 /** A decoded dictionary page: fixed-width values as 32-bit words, or byte strings as (start, length) in `data`. */
 interface Dict { n: number; data: Uint8Array; words?: Int32Array; starts?: Int32Array; lens?: Int32Array; ids?: Int32Array }
 
+/** Bytes before a list column's values, where the levels of its first page can land (see inPlaceListPage). */
+const LIST_HEADROOM = 16 << 10;
+
 /** The state of one column being decoded across pages and row groups. */
 class Column {
   readonly width: number;
@@ -177,6 +180,8 @@ class Column {
   /** Fixed-width values (flat: one slot per row; list: the elements) as bytes and as 32-bit words. */
   fixed?: Uint8Array;
   fixed32?: Int32Array;
+  /** The buffer under `fixed`: for lists, LIST_HEADROOM bytes more in front (see inPlaceListPage). */
+  whole?: Uint8Array;
   elems = 0;
   bytes?: Bytes;
   bits?: Uint8Array;
@@ -191,8 +196,10 @@ class Column {
     if (this.width) {
       // Not zero-filled (fresh zeroed memory costs a page fault per 4 KiB): every slot is written, nulls as 0;
       // list elements past the ones present are cut off in finish().
-      this.fixed = Buffer.allocUnsafeSlow((this.list ? numValues : numRows) * this.width);
-      this.fixed32 = new Int32Array(this.fixed.buffer);
+      const bytes = (this.list ? numValues : numRows) * this.width;
+      this.whole = Buffer.allocUnsafeSlow((this.list ? LIST_HEADROOM : 0) + bytes);
+      this.fixed = this.whole.subarray(this.whole.length - bytes);
+      this.fixed32 = new Int32Array(this.fixed.buffer, this.fixed.byteOffset, bytes >> 2);
     }
     if (kind === 'bytes') this.bytes = new Bytes(uncompressed);
     if (kind === 'bool') this.bits = new Uint8Array((numRows + 7) >> 3);
@@ -314,6 +321,8 @@ class Column {
   private listValues(page: Uint8Array, pos: number, end: number, first: number, present: number, idx: Int32Array | null, dict: Dict | null): void {
     const w = this.width;
     if ((first + present) * w > this.fixed!.length) throw new Error('parquet: more list elements than the chunk declares');
+    // Already in place (inPlaceListPage).
+    if (!idx && page.buffer === this.fixed!.buffer && page.byteOffset + pos === this.fixed!.byteOffset + first * w) return;
     if (idx) {
       const words = dict!.words!;
       const out = this.fixed32!;
@@ -497,9 +506,9 @@ class Column {
     const validity = this.nulls ? this.validity : undefined;
     const base = { length: this.numRows, nullCount: this.nulls, validity };
     switch (this.kind) {
-      case 'i32': case 'list-i32': return { ...base, offsets: this.offsets, values: new Int32Array(this.fixed!.buffer, 0, this.list ? this.elems : this.numRows) };
-      case 'f32': case 'list-f32': return { ...base, offsets: this.offsets, values: new Float32Array(this.fixed!.buffer, 0, this.list ? this.elems : this.numRows) };
-      case 'i64': return { ...base, values: new BigInt64Array(this.fixed!.buffer, 0, this.numRows) };
+      case 'i32': case 'list-i32': return { ...base, offsets: this.offsets, values: new Int32Array(this.fixed!.buffer, this.fixed!.byteOffset, this.list ? this.elems : this.numRows) };
+      case 'f32': case 'list-f32': return { ...base, offsets: this.offsets, values: new Float32Array(this.fixed!.buffer, this.fixed!.byteOffset, this.list ? this.elems : this.numRows) };
+      case 'i64': return { ...base, values: new BigInt64Array(this.fixed!.buffer, this.fixed!.byteOffset, this.numRows) };
       case 'bool': return { ...base, values: this.bits! };
       case 'bytes': {
         const b = this.bytes!;
@@ -552,6 +561,7 @@ class StoredPage {
 // and large pages decompressed.
 let groupScratch = Buffer.allocUnsafeSlow(1 << 20);
 let pageScratch = new Uint8Array(1 << 20);
+let keptScratch = new Uint8Array(64 << 10);
 /** Compressed pages up to this size are decompressed together, one call per row group. */
 const SMALL_PAGE = 128 << 10;
 
@@ -593,31 +603,61 @@ function decodeChunk(pages: PageRef[], meta: ColumnChunk, leaf: Leaf, col: Colum
         continue;
       }
     }
+    if (!ahead && h[1] === PageType.DATA && meta.codec === Codec.ZSTD && col.list && inPlaceListPage(col, body, usize, h[5] as ThriftStruct, leaf)) continue;
     if (usize > pageScratch.length) pageScratch = new Uint8Array(Math.max(usize, 2 * pageScratch.length));
     const page = ahead ?? (meta.codec === Codec.ZSTD ? unzstd(body, usize, pageScratch) : body);
     if (page.length !== usize) throw new Error(`parquet: page holds ${page.length} bytes, header says ${usize}`);
     if (h[1] !== PageType.DATA) throw new Unsupported(`page type ${h[1]}`);
-    const dh = h[5] as ThriftStruct;
-    const n = dh[1] as number;
-    let p = 0;
-    // Each level section: a 4-byte length, then the hybrid encoding. Definition levels all at the maximum
-    // (no null, no empty list) are not expanded: `defs` stays null.
-    const region = (max: number, encoding: unknown): [number, number] | null => {
-      if (max === 0) return null;
-      if (encoding !== Encoding.RLE) throw new Unsupported(`level encoding ${encoding}`);
-      const len = page[p] | (page[p + 1] << 8) | (page[p + 2] << 16) | (page[p + 3] << 24);
-      const r: [number, number] = [p + 4, p + 4 + len];
-      if (len < 0 || r[1] > page.length) throw new Error('parquet: levels run past their page');
-      p = r[1];
-      return r;
-    };
-    const reps = region(leaf.maxRep, dh[4]);
-    const defRegion = region(leaf.maxDef, dh[3]);
-    const defWidth = bitWidth(leaf.maxDef);
-    const defs = defRegion && !allEqual(page, defRegion[0], defRegion[1], defWidth, n, leaf.maxDef)
-      ? hybrid(page, defRegion[0], defRegion[1], defWidth, n) : null;
-    col.page(page, p, page.length, n, defs, reps, dh[2] as number, dict);
+    dataPage(col, page, h[5] as ThriftStruct, leaf, dict);
   }
+}
+
+/** Decodes one data page (v1, decompressed) into `col`. */
+function dataPage(col: Column, page: Uint8Array, dh: ThriftStruct, leaf: Leaf, dict: Dict | null): void {
+  const n = dh[1] as number;
+  let p = 0;
+  // Each level section: a 4-byte length, then the hybrid encoding. Definition levels all at the maximum
+  // (no null, no empty list) are not expanded: `defs` stays null.
+  const region = (max: number, encoding: unknown): [number, number] | null => {
+    if (max === 0) return null;
+    if (encoding !== Encoding.RLE) throw new Unsupported(`level encoding ${encoding}`);
+    const len = page[p] | (page[p + 1] << 8) | (page[p + 2] << 16) | (page[p + 3] << 24);
+    const r: [number, number] = [p + 4, p + 4 + len];
+    if (len < 0 || r[1] > page.length) throw new Error('parquet: levels run past their page');
+    p = r[1];
+    return r;
+  };
+  const reps = region(leaf.maxRep, dh[4]);
+  const defRegion = region(leaf.maxDef, dh[3]);
+  const defWidth = bitWidth(leaf.maxDef);
+  const defs = defRegion && !allEqual(page, defRegion[0], defRegion[1], defWidth, n, leaf.maxDef)
+    ? hybrid(page, defRegion[0], defRegion[1], defWidth, n) : null;
+  col.page(page, p, page.length, n, defs, reps, dh[2] as number, dict);
+}
+
+/**
+ * Decompresses a PLAIN list page straight into the column: placed so that its values land where they
+ * belong (when every entry holds a value, the page is `levels` bytes of levels then n values), its levels
+ * over the end of the values before, which are kept aside and put back. No copy of the values is made.
+ * Returns false, having done nothing, when the page cannot be placed so.
+ */
+function inPlaceListPage(col: Column, body: Uint8Array, usize: number, dh: ThriftStruct, leaf: Leaf): boolean {
+  const n = dh[1] as number;
+  const levels = usize - n * col.width;
+  const whole = col.whole!;
+  const at = col.fixed!.byteOffset - whole.byteOffset + col.elems * col.width;
+  if (dh[2] !== Encoding.PLAIN || levels < 0 || levels > at || at + n * col.width > whole.length) return false;
+  if (levels > keptScratch.length) keptScratch = new Uint8Array(Math.max(levels, 2 * keptScratch.length));
+  const kept = keptScratch.subarray(0, levels);
+  kept.set(whole.subarray(at - levels, at));
+  const page = whole.subarray(at - levels, at - levels + usize);
+  try {
+    unzstdInto(body, page);
+    dataPage(col, page, dh, leaf, null);
+  } finally {
+    whole.set(kept, at - levels);
+  }
+  return true;
 }
 
 /** Reads the given chunks of one row group (adjacent chunks in one read), as views of one scratch buffer. */

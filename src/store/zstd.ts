@@ -79,25 +79,31 @@ function inflateInto(src: Uint8Array, dst: Uint8Array): void {
   dst.set(out);
 }
 
+/** Decompresses a zstd frame into `dst`, which it must fill exactly; throws when it holds another size. */
+export function unzstdInto(src: Uint8Array, dst: Uint8Array): void {
+  const blocks = storedBlocks(src);
+  if (!blocks) {
+    inflateInto(src, dst);
+    return;
+  }
+  const size = dst.length;
+  let k = 0;
+  for (const [start, n, rle] of blocks) {
+    if (k + n > size) throw new Error(`zstd: expected ${size} bytes, got more`);
+    if (rle) dst.fill(src[start], k, k + n);
+    else dst.set(src.subarray(start, start + n), k);
+    k += n;
+  }
+  if (k !== size) throw new Error(`zstd: expected ${size} bytes, got ${k}`);
+}
+
 /**
  * The `size` bytes a zstd frame holds; throws when it holds another number of bytes. The result is
  * written into `scratch` when it is large enough (the result then views it: valid until its next use).
  */
 export function unzstd(src: Uint8Array, size: number, scratch?: Uint8Array): Uint8Array {
   const out = scratch && scratch.length >= size ? scratch.subarray(0, size) : new Uint8Array(size);
-  const blocks = storedBlocks(src);
-  if (!blocks) {
-    inflateInto(src, out);
-    return out;
-  }
-  let k = 0;
-  for (const [start, n, rle] of blocks) {
-    if (k + n > size) throw new Error(`zstd: expected ${size} bytes, got more`);
-    if (rle) out.fill(src[start], k, k + n);
-    else out.set(src.subarray(start, start + n), k);
-    k += n;
-  }
-  if (k !== size) throw new Error(`zstd: expected ${size} bytes, got ${k}`);
+  unzstdInto(src, out);
   return out;
 }
 
