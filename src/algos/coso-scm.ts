@@ -23,8 +23,11 @@ export interface Scm {
   readonly nullToken: number;
   /** the classifier reads the last `tail` tokens of a sequence */
   readonly tail: number;
-  /** One AdamW step on a batch of (sequence, class); returns the loss and accuracy of that batch. */
-  trainStep(seqs: number[][], labels: number[], lr: number): Promise<{ loss: number; acc: number }>;
+  /**
+   * One AdamW step on a batch of (sequence, class); returns the loss, and with `withAcc` the accuracy on
+   * that batch after the step (one more forward pass; NaN without).
+   */
+  trainStep(seqs: number[][], labels: number[], lr: number, withAcc?: boolean): Promise<{ loss: number; acc: number }>;
   classify: ActionClassifier;
   save(file: string): Promise<void>;
   load(file: string): Promise<void>;
@@ -78,8 +81,9 @@ export async function openScm(
   return {
     nullToken,
     tail: s.maxLen,
-    async trainStep(seqs, lab, lr) {
+    async trainStep(seqs, lab, lr, withAcc = true) {
       const r = await trainer.step({ ...batch(seqs), labels: hostTensor('int64', [lab.length], lab) }, lr);
+      if (!withAcc) return { loss: (r.loss.data as Float32Array)[0], acc: NaN };
       const pr = await inf.run(batch(seqs), ['probs']);
       const C = o.classes, pd = pr.probs.data as Float32Array;
       let right = 0;

@@ -51,7 +51,7 @@ export async function openPpoLearner(runner: Runner, vlm: Vlm, o: OnlineOptions,
     let last = { loss: NaN, acc: NaN };
     for (let s = 0; s < coso!.scmPretrainSteps && seqs.length; s++) {
       const idx = Array.from({ length: coso!.scmBatchSize }, () => scmRng.int(seqs.length));
-      last = await scm!.trainStep(idx.map((i) => seqs[i]), idx.map((i) => labels[i]), coso!.scmLr);
+      last = await scm!.trainStep(idx.map((i) => seqs[i]), idx.map((i) => labels[i]), coso!.scmLr, s === coso!.scmPretrainSteps - 1);
     }
     return { scm_pretrain_rows: seqs.length, scm_loss: last.loss, scm_acc: last.acc };
   }
@@ -69,15 +69,19 @@ export async function openPpoLearner(runner: Runner, vlm: Vlm, o: OnlineOptions,
       const logpOld = steps.map((s) => cotLogLik(s.gen.logprobs, new Float32Array(s.gen.tokens.length).fill(1), [s.gen.actionStart], cfg.cotLambda)[0]);
       let weights: Float32Array[] = [];
       if (scm && coso) {
+        const t0 = performance.now();
         if (!scmPretrained) { Object.assign(out, await pretrainScm()); scmPretrained = true; }
         const seqs = steps.map((s) => Array.from(s.gen.tokens));
         for (let j = 0; j < coso.scmStepsPerUpdate; j++) {
           const idx = Array.from({ length: Math.min(coso.scmBatchSize, steps.length) }, () => scmRng.int(steps.length));
-          const r = await scm.trainStep(idx.map((i) => seqs[i]), idx.map((i) => Math.max(0, label(steps[i]))), coso.scmLr);
+          const r = await scm.trainStep(idx.map((i) => seqs[i]), idx.map((i) => Math.max(0, label(steps[i]))), coso.scmLr, j === coso.scmStepsPerUpdate - 1);
           out.scm_loss = r.loss;
           out.scm_acc = r.acc;
         }
+        const t1 = performance.now();
         weights = await counterfactualWeights(seqs, steps.map((s) => Math.max(0, label(s))), scm.classify, { window: coso.window, nullToken: scm.nullToken, zeroTokens: zero, tail: scm.tail });
+        out.scm_s = (t1 - t0) / 1000;
+        out.weights_s = (performance.now() - t1) / 1000;
       }
       const lr = cosineLr(cfg, k, totalUpdates);
       const pixels = new PixelCache(vlm.cfg.imageSize); // each image is decoded once per update, not once per epoch
