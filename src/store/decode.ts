@@ -111,7 +111,8 @@ const bufferCopy = Buffer.prototype.copy;
 
 /**
  * Copies src[start..start+len) to dst[at..], by the means measured fastest for its length (a byte loop up
- * to ~40 bytes; above, Buffer's copy: no view is made, unlike `set(subarray)`).
+ * to ~40 bytes; above, Buffer's copy, a little faster than `set(subarray)` here: 15.5 vs 17.3 ms per 100k
+ * copies of 150 bytes).
  */
 function copyBytes(src: Uint8Array, start: number, len: number, dst: Uint8Array, at: number): void {
   if (len < 40) for (let b = 0; b < len; b++) dst[at + b] = src[start + b];
@@ -558,11 +559,11 @@ class StoredPage {
 }
 
 // Reused between row groups and pages (one decode at a time per thread): the row group's chunks as read,
-// and large pages decompressed.
+// large pages decompressed, and the values a list page's levels land over (inPlaceListPage).
 let groupScratch = Buffer.allocUnsafeSlow(1 << 20);
 let pageScratch = new Uint8Array(1 << 20);
 let keptScratch = new Uint8Array(64 << 10);
-/** Compressed pages up to this size are decompressed together, one call per row group. */
+/** Compressed pages up to this size are decompressed ahead, into one buffer per row group. */
 const SMALL_PAGE = 128 << 10;
 
 /** One page of a column chunk: its header, its bytes as stored, and (when decompressed ahead) its bytes. */
