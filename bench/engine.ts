@@ -111,8 +111,8 @@ for line in sys.stdin:
         step = build(cmd["case"])
         print(json.dumps({"ok": True}), flush=True)
     else:
-        t0 = time.perf_counter(); step(); ms = (time.perf_counter() - t0) * 1000
-        print(json.dumps({"ms": ms, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}), flush=True)
+        t0, c0 = time.perf_counter(), time.process_time(); step(); ms, cpu = (time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000
+        print(json.dumps({"ms": ms, "cpu_ms": cpu, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}), flush=True)
 `;
 
 export async function run(args: BenchArgs): Promise<void> {
@@ -132,14 +132,16 @@ export async function run(args: BenchArgs): Promise<void> {
       const { model, batch } = prepare(c);
       const tr = await openTrainer(runner, buildTrainStep(model.g, { loss: model.loss, optimizer: adamw() }));
       await torch.call?.({ case: c });
-      const mine: number[] = [], ref: number[] = [];
+      const mine: number[] = [], ref: number[] = [], mineCpu: number[] = [], refCpu: number[] = [];
       let refPeak = 0;
       for (let i = 0; i < WARMUP + runsOf(c); i++) {
-        const t0 = performance.now();
+        const t0 = performance.now(), c0 = process.cpuUsage();
         await tr.step(batch, 1e-4);
         if (i >= WARMUP) mine.push(performance.now() - t0);
+        if (i >= WARMUP) mineCpu.push(cpuMs(process.cpuUsage(c0)));
         const r = await torch.call?.({ step: true });
         if (r && i >= WARMUP) ref.push(r.ms as number);
+        if (r && i >= WARMUP) refCpu.push(r.cpu_ms as number);
         if (r) refPeak = r.peak_mb as number;
       }
       const peak = process.resourceUsage().maxRSS / 1024; // before the K-step session adds its own buffers
@@ -157,11 +159,13 @@ export async function run(args: BenchArgs): Promise<void> {
       if (!ref.length) continue;
       const t = median(ref);
       const paired = median(mine.map((x, i) => x / ref[i]));
-      console.log(`  torch ${c.model.padEnd(12)} ${t.toFixed(2)} ms/step   peak RSS ${refPeak.toFixed(0)} MB   o2o/torch ${(ms / t).toFixed(2)} (median of adjacent-step ratios ${paired.toFixed(2)})`);
+      const cpuRatio = median(mineCpu) / median(refCpu);
+      console.log(`  torch ${c.model.padEnd(12)} ${t.toFixed(2)} ms/step   peak RSS ${refPeak.toFixed(0)} MB   o2o/torch ${(ms / t).toFixed(2)} (median of adjacent-step ratios ${paired.toFixed(2)}; CPU time per step ${median(mineCpu).toFixed(1)} / ${median(refCpu).toFixed(1)} ms = ${cpuRatio.toFixed(2)})`);
       figure({ bench: 'engine', figure: 'train_step_ms', model: c.model, impl: `torch ${torch.version}`, threads, value: round(t), unit: 'ms' });
       figure({ bench: 'engine', figure: 'peak_rss_mb', model: c.model, impl: `torch ${torch.version}`, value: round(refPeak), unit: 'MB' });
       figure({ bench: 'engine', figure: 'ratio', model: c.model, threads, value: round(ms / t), unit: 'o2o/torch' });
       figure({ bench: 'engine', figure: 'ratio', model: c.model, threads, stat: 'paired', value: round(paired), unit: 'o2o/torch' });
+      figure({ bench: 'engine', figure: 'ratio', model: c.model, threads, stat: 'cpu', value: round(cpuRatio), unit: 'o2o/torch' });
     }
     await layerNormFigure(runner, args.quick, runs, threads);
   } finally {
@@ -254,6 +258,11 @@ function stackK(t: HostTensor, K: number): HostTensor {
   const data = new (t.data.constructor as new (n: number) => HostTensor['data'])(t.data.length * K);
   for (let k = 0; k < K; k++) (data as Float32Array).set(t.data as Float32Array, k * t.data.length);
   return { dtype: t.dtype, shape: [K, ...t.shape], data };
+}
+
+/** CPU time of this process (all its threads: the runner's worker does the work), ms. */
+function cpuMs(u: NodeJS.CpuUsage): number {
+  return (u.user + u.system) / 1000;
 }
 
 function round(x: number): number {
