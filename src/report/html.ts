@@ -8,7 +8,7 @@ import path from 'node:path';
 import { STAGE_ORDER, type PipelineConfig, type StageName } from '../pipeline/config.ts';
 import { readFrozenConfig, readState, type RunState } from '../pipeline/runfolder.ts';
 import type { EvalSummary } from '../rollout/stats.ts';
-import { barChart, esc, fmt, lineChart, PALETTE, type Series } from './svg.ts';
+import { barChart, CHART_CSS, esc, fmt, lineChart, PALETTE, type Series } from './svg.ts';
 
 export type MetricRow = Record<string, number | string>;
 
@@ -133,8 +133,7 @@ const CSS = `body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-
 h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
 th{background:#f3f3f3}.charts{display:flex;flex-wrap:wrap;gap:12px}.chart{border:1px solid #e3e3e3;background:#fff}
-.chart .title{font-size:13px;font-weight:600}.chart .tick,.chart .legend text,.chart .value{font-size:10px;fill:#444}
-.chart .axis-label{font-size:11px;fill:#333}.chart .grid{stroke:#eee}.chart .plot{stroke:#999}
+${CHART_CSS}
 .missing{color:#a33}pre{background:#f7f7f7;padding:8px;overflow:auto}`;
 
 export function renderReport(r: ReportInput): string {

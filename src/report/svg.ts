@@ -9,6 +9,17 @@ export interface Bar { label: string; value: number; lo?: number; hi?: number; c
 
 const W = 560, H = 240;
 const M = { left: 56, right: 12, top: 28, bottom: 40 };
+/** The charts' styles (the report page holds them once; a standalone SVG file carries its own copy). */
+export const CHART_CSS = `.chart .title{font-size:13px;font-weight:600}.chart .tick,.chart .legend text,.chart .value{font-size:10px;fill:#444}
+.chart .axis-label{font-size:11px;fill:#333}.chart .grid{stroke:#eee}.chart .plot{stroke:#999}`;
+
+/** A chart as a file of its own: its styles inside, a white background. */
+export function standaloneSvg(chart: string): string {
+  const open = chart.indexOf('>') + 1;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${chart.slice(0, open)}<style>text{font-family:sans-serif}${CHART_CSS}</style>`
+    + `<rect width="100%" height="100%" fill="#fff"/>${chart.slice(open)}\n`;
+}
+
 export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];
 
 export function esc(s: string): string {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parsePipeline } from '../../src/pipeline/config.ts';
 import { openRunFolder, writeState } from '../../src/pipeline/runfolder.ts';
 import { readRun, renderReport } from '../../src/report/html.ts';
-import { lineChart, ticks } from '../../src/report/svg.ts';
+import { CHART_CSS, lineChart, standaloneSvg, ticks } from '../../src/report/svg.ts';
 import { summarizeEpisodes } from '../../src/rollout/stats.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { findChromium, inspectReport, withBrowser } from './chromium.ts';
@@ -52,6 +52,17 @@ describe('report', () => {
     expect(svg).toContain('a&lt;b');
     expect(svg).toContain('data-series="x&amp;y"');
     expect(/ d="([^"]*)"/.exec(svg)![1].match(/M/g)).toHaveLength(2);
+  });
+
+  it('a standalone chart file carries its styles and a background inside its one svg element', () => {
+    const chart = lineChart({ title: 't', xLabel: 'x', yLabel: 'y', series: [{ name: 's', points: [[0, 0], [1, 1]] }] });
+    const file = standaloneSvg(chart);
+    expect(file.startsWith('<?xml')).toBe(true);
+    expect(file.match(/<svg /g)).toHaveLength(1);
+    expect(file.indexOf('<style>')).toBeGreaterThan(file.indexOf('<svg '));
+    expect(file).toContain(CHART_CSS);
+    expect(file.trimEnd().endsWith('</svg>')).toBe(true);
+    expect(file.replace(/<style>.*<\/style><rect width="100%" height="100%" fill="#fff"\/>/s, '').replace(/^<\?xml[^>]*>\n/, '').trimEnd()).toBe(chart);
   });
 
   it('is one self-contained file: no script, no link, nothing fetched', () => {
