@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- online [--quick] [--from POLICY] [--tasks numberline,ezpoints,blackjack] [--seeds N]
- *  [--env-steps N] [--offline-episodes N] [--offline-steps N] [--eval N] [--algos ppo,coso]`: PPO vs CoSo from
+ *  [--first-seed N] [--env-steps N] [--offline-episodes N] [--offline-steps N] [--eval N] [--algos ppo,coso]`: PPO vs CoSo from
  * the same starting policy, the same env-step budget and seeds. Without --from, the starting policy is trained
  * here by SFT on expert episodes of each task (the offline checkpoint). Per run it prints the learning curve
  * (success over the last 200 training episodes vs env steps) and reports the final success on `--eval` fresh
@@ -49,6 +49,7 @@ export async function run(args: BenchArgs): Promise<void> {
   const q = args.quick;
   const tasks = (opt(args.argv, 'tasks') ?? 'numberline').split(',');
   const seeds = num(args.argv, 'seeds', q ? 1 : 3);
+  const firstSeed = num(args.argv, 'first-seed', 0);
   const envSteps = num(args.argv, 'env-steps', q ? 24 : 5000);
   const offlineEpisodes = num(args.argv, 'offline-episodes', 1000);
   // Blackjack's cards are small (15x21 px at 64 px): after 600 SFT steps its read-out is at chance, after
@@ -79,7 +80,7 @@ export async function run(args: BenchArgs): Promise<void> {
       figure({ bench: 'online', figure: 'eval_success', task, algo: 'start', value: start.success.value, unit: 'fraction', episodes: start.episodes, lo: start.success.lo, hi: start.success.hi });
       const wall: Record<string, number[]> = {};
       for (const algo of algos) {
-        for (let seed = 0; seed < seeds; seed++) {
+        for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
           const out = path.join(root, `${task}-${algo}-${seed}`);
           const settings = q ? { stepsPerUpdate: 8, minibatchSize: 8, epochs: 1, ...(algo === 'coso' ? { scmPretrainSteps: 2 } : {}) } : { stepsPerUpdate: 128, minibatchSize: 16 };
           // every run starts from the same store content, the expert episodes (CoSo's SCM pre-trains on them)
