@@ -4,10 +4,11 @@
  * FFN 1024, vocab 256, seq 128, batch 16), on onnxruntime CPU through o2o's worker-thread runner, and the
  * same models in PyTorch on CPU in the same run (the python from O2O_TORCH_PYTHON, else python3, when it
  * can import torch), both with the same number of intra-op threads. Also o2o's K-step mode (8 updates in
- * one ONNX Loop run), per update. Reports medians after 3 warm-up runs (--runs N: N runs of each model,
- * default 30 for the MLP and 10 for the transformer), the o2o/torch ratio of the medians and, more robust
- * on a loaded machine, the median of the ratios of adjacent o2o and torch steps, and peak resident memory
- * (each process's peak so far, o2o's taken after the single-step runs).
+ * one ONNX Loop run), per update, against the torch steps run between its runs. Reports medians after 3
+ * warm-up runs (--runs N: N runs of each model, default 30 for the MLP and 10 for the transformer), the
+ * o2o/torch ratio of the medians and, more robust on a loaded machine, the median of the ratios of adjacent
+ * o2o and torch steps and the ratio of the median CPU times per step, and peak resident memory (each
+ * process's peak so far, o2o's taken after the single-step runs).
  * --quick: small models and 3 runs, for the test that proves the bench works.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -16,7 +17,7 @@ import os from 'node:os';
 import { type Graph, type HostTensor, type Runner, type Tensor, adamw, buildTrainStep, hostTensor, openRunner, openTrainer } from '../src/engine/index.ts';
 import { Rng } from '../src/util/rng.ts';
 import { layerNormStack, lmGraph, mlpGraph } from '../test/engine/models.ts';
-import { type BenchArgs, figure, median, timeRuns } from './report.ts';
+import { type BenchArgs, figure, median } from './report.ts';
 
 interface Case {
   model: 'mlp' | 'transformer';
@@ -148,7 +149,19 @@ export async function run(args: BenchArgs): Promise<void> {
       // K-step mode: K updates inside one ONNX Loop run (the same batch K times), per update
       const K = 8;
       const stacked = Object.fromEntries(Object.entries(batch).map(([k, v]) => [k, stackK(v, K)]));
-      const loop = await timeRuns(() => tr.steps(stacked, new Array(K).fill(1e-4)), Math.max(2, Math.ceil(runsOf(c) / 4)));
+      // each Loop run is followed by K torch steps, so that the two per-update figures see the same load
+      const lrs = new Array(K).fill(1e-4);
+      await tr.steps(stacked, lrs);
+      const loop: number[] = [], loopRef: number[] = [];
+      for (let i = 0; i < Math.max(2, Math.ceil(runsOf(c) / 4)); i++) {
+        const t0 = performance.now();
+        await tr.steps(stacked, lrs);
+        loop.push(performance.now() - t0);
+        if (!torch.call) continue;
+        let t = 0;
+        for (let k = 0; k < K; k++) t += (await torch.call({ step: true })).ms as number;
+        loopRef.push(t);
+      }
       await tr.close();
       await runner.deleteState(Object.keys(await runner.getState()));
       const ms = median(mine), msLoop = median(loop) / K;
@@ -166,6 +179,9 @@ export async function run(args: BenchArgs): Promise<void> {
       figure({ bench: 'engine', figure: 'ratio', model: c.model, threads, value: round(ms / t), unit: 'o2o/torch' });
       figure({ bench: 'engine', figure: 'ratio', model: c.model, threads, stat: 'paired', value: round(paired), unit: 'o2o/torch' });
       figure({ bench: 'engine', figure: 'ratio', model: c.model, threads, stat: 'cpu', value: round(cpuRatio), unit: 'o2o/torch' });
+      const loopRatio = median(loop) / median(loopRef);
+      console.log(`  K-step Loop (K=${K}) per update vs the torch steps run between its runs: ${msLoop.toFixed(2)} / ${(median(loopRef) / K).toFixed(2)} ms = ${loopRatio.toFixed(2)}`);
+      figure({ bench: 'engine', figure: 'ratio', model: c.model, threads, mode: `loop${K}`, value: round(loopRatio), unit: 'o2o/torch' });
     }
     await layerNormFigure(runner, args.quick, runs, threads);
   } finally {
