@@ -18,6 +18,7 @@
  * sigmoid relu gelu erf abs clip minimum maximum where cast stopGradient | matmul gemm linear | sum mean max
  * (axes, keepdims) sumAll meanAll softmax logSoftmax layerNorm | reshape transpose concat slice squeeze
  * unsqueeze splitLike gather gatherElements gatherND expand embedding | attention (causal, keyMask) causalAllowed
+ * attentionCore (softmax(q k^T + bias) v with its own gradient, for masks built by hand)
  * crossEntropy tokenLogProbs | arange dimOf shapeOf, comparisons (equal less greater ...), and/or/not.
  * Shapes are checked as you build; errors name the op and the shapes.
  *
@@ -73,6 +74,7 @@ export {
   splitLike, scatterNDAdd, scatterElementsAdd, zerosLike, shapeOf, arange, dimOf,
 } from './ops/shape.ts';
 export * from './ops/nn.ts';
+export { attentionCore } from './ops/attention.ts';
 export { gradients } from './autodiff.ts';
 export { sgd, adam, adamw, type Optimizer, type AdamOptions, type SgdOptions } from './optim.ts';
 export { buildTrainStep, buildInference, type TrainStepModel, type TrainStepSpec, type InferenceModel, type InferenceSpec } from './train.ts';
