@@ -81,7 +81,7 @@ export async function run(args: BenchArgs): Promise<void> {
       const wall: Record<string, number[]> = {};
       for (const algo of algos) {
         for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
-          const out = path.join(root, `${task}-${algo}-${seed}`);
+          const out = path.join(root, 'runs', `${task}-${algo}-${seed}`); // apart from the datasets under root
           const settings = q ? { stepsPerUpdate: 8, minibatchSize: 8, epochs: 1, ...(algo === 'coso' ? { scmPretrainSteps: 2 } : {}) } : { stepsPerUpdate: 128, minibatchSize: 16 };
           // every run starts from the same store content, the expert episodes (CoSo's SCM pre-trains on them)
           const dataset = `${task}-${algo}-${seed}`;

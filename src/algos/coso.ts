@@ -137,6 +137,6 @@ export function buildCosoStep(m: Vlm, ppo: PpoConfig, cfg: CosoConfig): TrainSte
   const hb = weightedEntropy(tokenEntropy(ppo.temperature === 1 ? logits : div(logits, ppo.temperature)), w, x.mask);
   return buildTrainStep(g, {
     loss: sub(out.loss, mul(hb, cfg.alpha)), optimizer: adamw({ weightDecay: 0 }), clipNorm: ppo.maxGradNorm,
-    metrics: { pg: out.pg, vf: out.vf, ratio: out.ratio, clip_frac: out.clipFrac, entropy_b: hb },
+    metrics: { pg: out.pg, vf: out.vf, ratio: out.ratio, clip_frac: out.clipFrac, kl: out.kl, entropy_b: hb },
   });
 }

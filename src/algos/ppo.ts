@@ -32,6 +32,11 @@ export const PPO_DEFAULTS = {
   maxGradNorm: 1.0,
   /** sampling temperature; log-probs are those of π_T (RL4VLM: T = 0.2, spec §2) */
   temperature: 0.2,
+  /**
+   * An update stops its epochs after the minibatch step whose KL(old‖new) estimate (metric `kl`, measured
+   * before that step) exceeds 1.5 × targetKl (as Stable-Baselines3's PPO); 0: never. Not in RL4VLM.
+   */
+  targetKl: 0,
 };
 export type PpoConfig = typeof PPO_DEFAULTS;
 
@@ -42,6 +47,7 @@ export function ppoConfig(raw?: unknown): PpoConfig {
   check(Number.isInteger(c.minibatchSize) && c.minibatchSize >= 1, 'ppo', 'minibatchSize', 'an integer ≥ 1', c.minibatchSize);
   check(Number.isInteger(c.stepsPerUpdate) && c.stepsPerUpdate >= 1, 'ppo', 'stepsPerUpdate', 'an integer ≥ 1', c.stepsPerUpdate);
   check(c.temperature > 0, 'ppo', 'temperature', 'a positive number', c.temperature);
+  check(c.targetKl >= 0, 'ppo', 'targetKl', 'a number ≥ 0', c.targetKl);
   return c;
 }
 
@@ -108,15 +114,17 @@ export function cotTokenWeights(lengths: ArrayLike<number>, actionStart: ArrayLi
 export function ppoLoss(
   x: { logp: Tensor; tokWeight: Tensor; v: Tensor; logpOld: Tensor; adv: Tensor; vOld: Tensor; ret: Tensor },
   cfg: Pick<PpoConfig, 'clipEps' | 'valueCoef'>,
-): { loss: Tensor; pg: Tensor; vf: Tensor; ratio: Tensor; clipFrac: Tensor } {
+): { loss: Tensor; pg: Tensor; vf: Tensor; ratio: Tensor; clipFrac: Tensor; kl: Tensor } {
   const e = cfg.clipEps;
   const logpNew = sum(mul(x.logp, x.tokWeight), [1]);
-  const ratio = exp(sub(logpNew, x.logpOld));
+  const logRatio = sub(logpNew, x.logpOld);
+  const ratio = exp(logRatio);
   const pg = meanAll(neg(minimum(mul(ratio, x.adv), mul(clip(ratio, 1 - e, 1 + e), x.adv))));
   const vClip = add(x.vOld, clip(sub(x.v, x.vOld), -e, e));
   const vf = meanAll(mul(maximum(mul(sub(x.v, x.ret), sub(x.v, x.ret)), mul(sub(vClip, x.ret), sub(vClip, x.ret))), 0.5));
   const clipFrac = meanAll(cast(greater(abs(sub(ratio, 1)), e), ratio.dtype));
-  return { loss: add(pg, mul(vf, cfg.valueCoef)), pg, vf, ratio: meanAll(ratio), clipFrac };
+  const kl = meanAll(sub(sub(ratio, 1), logRatio)); // k3 estimator of KL(old‖new), as ppoLossReference
+  return { loss: add(pg, mul(vf, cfg.valueCoef)), pg, vf, ratio: meanAll(ratio), clipFrac, kl };
 }
 
 /** The PPO graph on the policy: what CoSo extends. Inputs besides the teacher-forced batch: logp_old, adv, v_old, ret [B]. */
@@ -139,6 +147,6 @@ export function buildPpoStep(m: Vlm, cfg: PpoConfig): TrainStepModel {
   const { g, out } = ppoGraph(m, cfg);
   return buildTrainStep(g, {
     loss: out.loss, optimizer: adamw({ weightDecay: 0 }), clipNorm: cfg.maxGradNorm,
-    metrics: { pg: out.pg, vf: out.vf, ratio: out.ratio, clip_frac: out.clipFrac },
+    metrics: { pg: out.pg, vf: out.vf, ratio: out.ratio, clip_frac: out.clipFrac, kl: out.kl },
   });
 }

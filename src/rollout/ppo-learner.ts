@@ -87,7 +87,8 @@ export async function openPpoLearner(runner: Runner, vlm: Vlm, o: OnlineOptions,
       const pixels = new PixelCache(vlm.cfg.imageSize); // each image is decoded once per update, not once per epoch
       const sums: Record<string, number> = {};
       let n = 0;
-      for (let epoch = 0; epoch < cfg.epochs; epoch++) {
+      let klStop = false;
+      for (let epoch = 0; epoch < cfg.epochs && !klStop; epoch++) {
         const perm = new Rng(hash3(o.seed, k, 2000 + epoch)).shuffle(Array.from(steps, (_, i) => i));
         for (let b = 0; b < perm.length; b += cfg.minibatchSize) {
           const idx = perm.slice(b, b + cfg.minibatchSize);
@@ -109,8 +110,10 @@ export async function openPpoLearner(runner: Runner, vlm: Vlm, o: OnlineOptions,
           if (epoch === 0 && b === 0) out.ratio_first = Number(m.ratio.data[0]);
           for (const [key, v] of Object.entries(m)) sums[key] = (sums[key] ?? 0) + Number(v.data[0]);
           n++;
+          if (cfg.targetKl > 0 && Number(m.kl.data[0]) > 1.5 * cfg.targetKl) { klStop = true; break; }
         }
       }
+      out.minibatch_steps = n;
       for (const [key, v] of Object.entries(sums)) out[key] = v / n;
       return { ...out, lr, adv_raw_mean: advantages.reduce((s, a) => s + a, 0) / advantages.length };
     },

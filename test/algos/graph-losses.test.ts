@@ -7,7 +7,7 @@ import { Graph, type Tensor } from '../../src/engine/graph.ts';
 import { openRunner, type Runner } from '../../src/engine/runner.ts';
 import { buildInference } from '../../src/engine/train.ts';
 import { afsftLoss, afsftLossReference, softValue } from '../../src/algos/afsft.ts';
-import { cotLogLik, cotTokenWeights, ppoLoss } from '../../src/algos/ppo.ts';
+import { cotLogLik, cotTokenWeights, ppoLoss, ppoLossReference } from '../../src/algos/ppo.ts';
 import { tokenEntropy, weightedEntropy } from '../../src/algos/coso.ts';
 import { sftLoss, sftLossReference } from '../../src/algos/sft.ts';
 import { Rng } from '../../src/util/rng.ts';
@@ -36,13 +36,16 @@ describe('graph losses', () => {
     const x = { logp: inp('logp', [B, 1]), tokWeight: inp('tw', [B, 1]), v: inp('v', [B]), logpOld: inp('lo', [B]), adv: inp('adv', [B]), vOld: inp('vo', [B]), ret: inp('ret', [B]) };
     const out = ppoLoss(x, p);
     const [dlogp, dv] = gradients(out.loss, [x.logp, x.v]);
-    const r = await run(g, { loss: out.loss, pg: out.pg, vf: out.vf, ratio: out.ratio, dlogp, dv }, {
+    const r = await run(g, { loss: out.loss, pg: out.pg, vf: out.vf, ratio: out.ratio, kl: out.kl, dlogp, dv }, {
       logp: f64([B, 1], p.logpNew), tw: f64([B, 1], new Array(B).fill(1)), v: f64([B], p.v), lo: f64([B], p.logpOld),
       adv: f64([B], p.adv), vo: f64([B], p.vOld), ret: f64([B], p.ret),
     });
     expect(r.loss[0]).toBeCloseTo(p.loss, 12);
     expect(r.pg[0]).toBeCloseTo(p.pg, 12);
     expect(r.vf[0]).toBeCloseTo(p.vf, 12);
+    const ref = ppoLossReference(p, p);
+    expect(ref.approxKl).toBeGreaterThan(0);
+    expect(r.kl[0]).toBeCloseTo(ref.approxKl, 12);
     p.gradLogpNew.forEach((d: number, i: number) => expect(r.dlogp[i]).toBeCloseTo(d, 12));
     p.gradV.forEach((d: number, i: number) => expect(r.dv[i]).toBeCloseTo(d, 12));
   });

@@ -87,6 +87,18 @@ describe('online PPO', () => {
   });
 });
 
+describe('online PPO, KL early stop', () => {
+  it('an update stops its epochs once the KL estimate passes 1.5 x targetKl', async () => {
+    const settings = { stepsPerUpdate: 8, minibatchSize: 4, epochs: 4 };
+    const free = await trainOnline(opts({ out: path.join(root, 'kl-free'), dataset: 'kl-free', envSteps: 8, settings }));
+    const stop = await trainOnline(opts({ out: path.join(root, 'kl-stop'), dataset: 'kl-stop', envSteps: 8, settings: { ...settings, targetKl: 1e-12 } }));
+    expect(free.last.minibatch_steps).toBeGreaterThanOrEqual(8); // 4 epochs of >= 2 minibatches
+    // the first step changes the policy, so the second step's estimate (before it) is > 0: at most 2 steps
+    expect(stop.last.minibatch_steps).toBeLessThanOrEqual(2);
+    expect(stop.last.kl).toBeGreaterThan(0);
+  });
+});
+
 describe('online CoSo and VLMQ-online', () => {
   it('CoSo pre-trains its SCM on the store and adds a finite weighted entropy', async () => {
     await noisyNumberLine(root, 'coso', 6);
