@@ -12,10 +12,10 @@
  * "Punctuation" here is JSON and sentence punctuation and whitespace, except characters that occur in a
  * legal action of the task (NumberLine's actions are "+" and "-"; zeroing them would zero the action).
  */
-import { adamw, buildTrainStep, div, logSoftmax, mul, neg, softmax, sub, sum, sumAll, type Tensor, type TrainStepModel } from '../engine/index.ts';
+import { buildTrainStep, div, logSoftmax, mul, neg, softmax, sub, sum, sumAll, type Tensor, type TrainStepModel } from '../engine/index.ts';
 import type { Vlm } from '../models/vlm.ts';
 import { check, parseConfig } from './config.ts';
-import { ppoGraph, type PpoConfig } from './ppo.ts';
+import { ppoGraph, ppoOptimizer, type PpoConfig } from './ppo.ts';
 
 export const COSO_DEFAULTS = {
   alpha: 1.0,
@@ -136,7 +136,7 @@ export function buildCosoStep(m: Vlm, ppo: PpoConfig, cfg: CosoConfig): TrainSte
   const w = g.input('coso_w', 'float32', ['batch', 'out']);
   const hb = weightedEntropy(tokenEntropy(ppo.temperature === 1 ? logits : div(logits, ppo.temperature)), w, x.mask);
   return buildTrainStep(g, {
-    loss: sub(out.loss, mul(hb, cfg.alpha)), optimizer: adamw({ weightDecay: 0 }), clipNorm: ppo.maxGradNorm,
+    loss: sub(out.loss, mul(hb, cfg.alpha)), optimizer: ppoOptimizer(ppo), clipNorm: ppo.maxGradNorm,
     metrics: { pg: out.pg, vf: out.vf, ratio: out.ratio, clip_frac: out.clipFrac, kl: out.kl, entropy_b: hb },
   });
 }

@@ -62,6 +62,8 @@ export interface AdamOptions {
   eps?: number;
   /** Decoupled weight decay (AdamW); applies to params with `decay` set (default: matrices). */
   weightDecay?: number;
+  /** Learning-rate multiplier per param name (e.g. a faster value head); 1 when absent. */
+  lrScale?: (param: string) => number;
 }
 
 /**
@@ -91,7 +93,8 @@ export function adamw(opts: AdamOptions = {}): Optimizer {
         const m2 = add(mul(m, b1), mul(grad.raw, s1));
         const v2 = add(mul(v, b2), mul(grad.sq, s2));
         const w = wd > 0 && p.decay ? mul(p.tensor, decay) : p.tensor;
-        return { param: sub(w, mul(div(m2, add(sqrt(v2), epsK)), stepSize)), state: [m2, v2] };
+        const ls = opts.lrScale?.(p.tensor.name!) ?? 1; // params are always named
+        return { param: sub(w, mul(div(m2, add(sqrt(v2), epsK)), ls === 1 ? stepSize : mul(stepSize, ls))), state: [m2, v2] };
       });
     },
   };

@@ -79,7 +79,9 @@ export async function openPpoLearner(runner: Runner, vlm: Vlm, o: OnlineOptions,
           out.scm_acc = r.acc;
         }
         const t1 = performance.now();
-        weights = await counterfactualWeights(seqs, steps.map((s) => Math.max(0, label(s))), scm.classify, { window: coso.window, nullToken: scm.nullToken, zeroTokens: zero, tail: scm.tail });
+        // during the value warm-up the entropy bonus is off too (weights 0): the policy does not move
+        weights = k < cfg.valueWarmup ? seqs.map((q) => new Float32Array(q.length))
+          : await counterfactualWeights(seqs, steps.map((s) => Math.max(0, label(s))), scm.classify, { window: coso.window, nullToken: scm.nullToken, zeroTokens: zero, tail: scm.tail });
         out.scm_s = (t1 - t0) / 1000;
         out.weights_s = (performance.now() - t1) / 1000;
       }
@@ -97,7 +99,7 @@ export async function openPpoLearner(runner: Runner, vlm: Vlm, o: OnlineOptions,
           })), pixels);
           const vec = (f: (i: number) => number): HostTensor => ({ dtype: 'float32', shape: [idx.length], data: Float32Array.from(idx, f) });
           feeds.logp_old = vec((i) => logpOld[i]);
-          feeds.adv = vec((i) => adv[i]);
+          feeds.adv = vec((i) => (k < cfg.valueWarmup ? 0 : adv[i]));
           feeds.v_old = vec((i) => steps[i].gen.value);
           feeds.ret = vec((i) => returns[i]);
           if (scm) {

@@ -32,6 +32,25 @@ describe('training step', () => {
     await tr.close();
   });
 
+  it('lrScale multiplies the AdamW step of the params it names, and only theirs', async () => {
+    const batch = signBatch(new Rng('lr-scale'), 32);
+    const deltas = async (lrScale?: (n: string) => number) => {
+      const { g, loss } = mlp(4);
+      const tr = await openTrainer(runner, buildTrainStep(g, { loss, optimizer: adamw({ weightDecay: 0, lrScale }) }));
+      const before = await tr.params();
+      await tr.step(batch, 1e-3);
+      const after = await tr.params();
+      await tr.close();
+      return Object.fromEntries(Object.keys(before).map((n) => [n, Array.from(after[n].data as Float32Array, (v, i) => v - (before[n].data as Float32Array)[i])]));
+    };
+    const plain = await deltas();
+    const names = Object.keys(plain);
+    const scaled = await deltas((n) => (n === names[0] ? 10 : 1));
+    plain[names[0]].forEach((d, i) => expect(scaled[names[0]][i]).toBeCloseTo(10 * d, 6));
+    expect(plain[names[0]].some((d) => Math.abs(d) > 1e-4)).toBe(true);
+    for (const n of names.slice(1)) expect(scaled[n]).toEqual(plain[n]);
+  });
+
   it('every trainable tensor changes after one step; the schedule drives lr per update', async () => {
     const { g, loss } = mlp(9);
     const tr = await openTrainer(runner, buildTrainStep(g, { loss, optimizer: adamw() }));

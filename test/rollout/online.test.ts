@@ -89,7 +89,7 @@ describe('online PPO', () => {
 
 describe('online PPO, KL early stop', () => {
   it('an update stops its epochs once the KL estimate passes 1.5 x targetKl', async () => {
-    const settings = { stepsPerUpdate: 8, minibatchSize: 4, epochs: 4 };
+    const settings = { stepsPerUpdate: 8, minibatchSize: 4, epochs: 4, valueWarmup: 0 };
     const free = await trainOnline(opts({ out: path.join(root, 'kl-free'), dataset: 'kl-free', envSteps: 8, settings }));
     const stop = await trainOnline(opts({ out: path.join(root, 'kl-stop'), dataset: 'kl-stop', envSteps: 8, settings: { ...settings, targetKl: 1e-12 } }));
     expect(free.last.minibatch_steps).toBeGreaterThanOrEqual(8); // 4 epochs of >= 2 minibatches
@@ -97,12 +97,25 @@ describe('online PPO, KL early stop', () => {
     expect(stop.last.minibatch_steps).toBeLessThanOrEqual(2);
     expect(stop.last.kl).toBeGreaterThan(0);
   });
+
+  it('during the value warm-up only the value head moves (PPO and CoSo)', async () => {
+    await noisyNumberLine(root, 'warm-coso', 6); // CoSo's SCM pre-trains on it
+    const start = loadPolicy(from).vlm.weights;
+    for (const algo of ['ppo', 'coso'] as const) {
+      const settings = { stepsPerUpdate: 8, minibatchSize: 4, epochs: 2, valueWarmup: 1, ...(algo === 'coso' ? { scmPretrainSteps: 2 } : {}) };
+      const r = await trainOnline(opts({ algo, out: path.join(root, `warm-${algo}`), dataset: `warm-${algo}`, envSteps: 8, settings }));
+      const end = loadPolicy(r.policyFile).vlm.weights;
+      const moved = Object.keys(start).filter((n) => !Buffer.from(start[n].data.buffer).equals(Buffer.from(end[n].data.buffer)));
+      expect(moved.length, algo).toBeGreaterThan(0);
+      expect(moved.every((n) => n.startsWith('value.')), `${algo}: ${moved.join(', ')}`).toBe(true);
+    }
+  });
 });
 
 describe('online CoSo and VLMQ-online', () => {
   it('CoSo pre-trains its SCM on the store and adds a finite weighted entropy', async () => {
     await noisyNumberLine(root, 'coso', 6);
-    const r = await trainOnline(opts({ algo: 'coso', out: path.join(root, 'coso'), dataset: 'coso', envSteps: 8, settings: { stepsPerUpdate: 8, minibatchSize: 4, epochs: 1, scmPretrainSteps: 5 } }));
+    const r = await trainOnline(opts({ algo: 'coso', out: path.join(root, 'coso'), dataset: 'coso', envSteps: 8, settings: { stepsPerUpdate: 8, minibatchSize: 4, epochs: 1, scmPretrainSteps: 5, valueWarmup: 0 } }));
     expect(r.last.scm_pretrain_rows).toBeGreaterThan(0);
     expect(Number.isFinite(r.last.entropy_b)).toBe(true);
     expect(r.last.entropy_b).toBeGreaterThan(0);
