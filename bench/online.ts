@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- online [--quick] [--from POLICY] [--tasks numberline,ezpoints,blackjack] [--seeds N]
- *  [--first-seed N] [--env-steps N] [--offline-episodes N] [--offline-steps N] [--eval N] [--algos ppo,coso]`: PPO vs CoSo from
+ *  [--first-seed N] [--env-steps N] [--offline-episodes N] [--offline-steps N] [--eval N] [--algos ppo,coso]
+ *  [--settings JSON]` (PPO/CoSo settings over the bench's): PPO vs CoSo from
  * the same starting policy, the same env-step budget and seeds. Without --from, the starting policy is trained
  * here by SFT on expert episodes of each task (the offline checkpoint). Per run it prints the learning curve
  * (success over the last 200 training episodes vs env steps) and reports the final success on `--eval` fresh
@@ -82,7 +83,10 @@ export async function run(args: BenchArgs): Promise<void> {
       for (const algo of algos) {
         for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
           const out = path.join(root, 'runs', `${task}-${algo}-${seed}`); // apart from the datasets under root
-          const settings = q ? { stepsPerUpdate: 8, minibatchSize: 8, epochs: 1, ...(algo === 'coso' ? { scmPretrainSteps: 2 } : {}) } : { stepsPerUpdate: 128, minibatchSize: 16 };
+          const settings = {
+            ...(q ? { stepsPerUpdate: 8, minibatchSize: 8, epochs: 1, ...(algo === 'coso' ? { scmPretrainSteps: 2 } : {}) } : { stepsPerUpdate: 128, minibatchSize: 16 }),
+            ...JSON.parse(opt(args.argv, 'settings') ?? '{}'),
+          };
           // every run starts from the same store content, the expert episodes (CoSo's SCM pre-trains on them)
           const dataset = `${task}-${algo}-${seed}`;
           if (fs.existsSync(path.join(root, `${task}-expert`))) fs.cpSync(path.join(root, `${task}-expert`), path.join(root, dataset), { recursive: true });
