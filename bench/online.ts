@@ -1,12 +1,13 @@
 /**
  * `npm run bench -- online [--quick] [--from POLICY] [--tasks numberline,ezpoints,blackjack] [--seeds N]
  *  [--first-seed N] [--env-steps N] [--offline-episodes N] [--offline-steps N] [--eval N] [--algos ppo,coso]
- *  [--settings JSON]` (PPO/CoSo settings over the bench's): PPO vs CoSo from
+ *  [--settings JSON] [--keep DIR]` (PPO/CoSo settings over the bench's): PPO vs CoSo from
  * the same starting policy, the same env-step budget and seeds. Without --from, the starting policy is trained
  * here by SFT on expert episodes of each task (the offline checkpoint). Per run it prints the learning curve
  * (success over the last 200 training episodes vs env steps) and reports the final success on `--eval` fresh
  * episodes at the eval temperature 0.2 (the starting policy's too), wall time and env steps/s; per task,
- * CoSo's wall time over PPO's.
+ * CoSo's wall time over PPO's, and where each run's time went (rollouts, store commits, updates; CoSo's SCM
+ * training and counterfactual weights). --keep DIR: work in DIR and keep it (datasets, SFT policy, run folders).
  * --quick: a tiny fresh model and a few dozen env steps (seconds; a test runs it).
  */
 import fs from 'node:fs';
@@ -59,7 +60,10 @@ export async function run(args: BenchArgs): Promise<void> {
   // a win rate near 0.42 has sd 1.6 points over 1,000 episodes
   const evalEpisodes = (task: string) => num(args.argv, 'eval', q ? 8 : task === 'blackjack' ? 1000 : 200);
   const algos = (opt(args.argv, 'algos') ?? 'ppo,coso').split(',') as ('ppo' | 'coso')[];
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'o2o-bench-online-'));
+  const keep = opt(args.argv, 'keep');
+  if (keep && fs.existsSync(keep) && fs.readdirSync(keep).length) throw new Error(`bench online: --keep ${keep} is not empty (give a new or empty folder)`);
+  if (keep) fs.mkdirSync(keep, { recursive: true });
+  const root = keep ?? fs.mkdtempSync(path.join(os.tmpdir(), 'o2o-bench-online-'));
   try {
     for (const task of tasks) {
       let from = opt(args.argv, 'from');
@@ -80,8 +84,10 @@ export async function run(args: BenchArgs): Promise<void> {
       console.log(`${task} start: success ${(100 * start.success.value).toFixed(1)}% [${(100 * start.success.lo).toFixed(1)}, ${(100 * start.success.hi).toFixed(1)}] over ${start.episodes} episodes`);
       figure({ bench: 'online', figure: 'eval_success', task, algo: 'start', value: start.success.value, unit: 'fraction', episodes: start.episodes, lo: start.success.lo, hi: start.success.hi });
       const wall: Record<string, number[]> = {};
-      for (const algo of algos) {
-        for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
+      // seeds outside, algorithms inside: PPO's and CoSo's runs of a seed follow each other, so a change in the
+      // machine's load shifts both
+      for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
+        for (const algo of algos) {
           const out = path.join(root, 'runs', `${task}-${algo}-${seed}`); // apart from the datasets under root
           const settings = {
             ...(q ? { stepsPerUpdate: 8, minibatchSize: 8, epochs: 1, ...(algo === 'coso' ? { scmPretrainSteps: 2 } : {}) } : { stepsPerUpdate: 128, minibatchSize: 16 }),
@@ -97,19 +103,23 @@ export async function run(args: BenchArgs): Promise<void> {
           const secs = (performance.now() - t0) / 1000;
           (wall[algo] ??= []).push(secs);
           const fin = await evaluate({ ...evalOpts, policyFile: r.policyFile });
-          const curve = new RunFolder(out).readMetrics().map((m) => `${m.env_steps}:${(100 * m.success).toFixed(0)}%`).join(' ');
+          const metrics = new RunFolder(out).readMetrics();
+          const curve = metrics.map((m) => `${m.env_steps}:${(100 * m.success).toFixed(0)}%`).join(' ');
+          const parts = ['rollout_s', 'store_s', 'update_s', 'scm_s', 'weights_s'].map((k) => [k, metrics.reduce((a, m) => a + (Number(m[k]) || 0), 0)] as const);
           console.log(`${task} ${algo} seed ${seed}: eval ${(100 * fin.success.value).toFixed(1)}% [${(100 * fin.success.lo).toFixed(1)}, ${(100 * fin.success.hi).toFixed(1)}] over ${fin.episodes} episodes; ` +
             `last 200 training episodes ${(100 * r.last.success).toFixed(1)}% after ${r.state.envSteps} env steps, ${secs.toFixed(0)} s; curve ${curve}`);
           figure({ bench: 'online', figure: 'success', task, algo, seed, value: r.last.success, unit: 'fraction', env_steps: r.state.envSteps, window: 200 });
           figure({ bench: 'online', figure: 'eval_success', task, algo, seed, value: fin.success.value, unit: 'fraction', episodes: fin.episodes, lo: fin.success.lo, hi: fin.success.hi, env_steps: r.state.envSteps });
           figure({ bench: 'online', figure: 'wall_s', task, algo, seed, value: secs, unit: 's', env_steps: r.state.envSteps });
           figure({ bench: 'online', figure: 'env_steps_per_s', task, algo, seed, value: r.state.envSteps / secs, unit: 'steps/s' });
+          console.log(`${task} ${algo} seed ${seed}: time ${parts.filter(([, v]) => v > 0).map(([k, v]) => `${k.replace('_s', '')} ${v.toFixed(1)} s`).join(', ')} (of ${secs.toFixed(1)} s)`);
+          for (const [k, v] of parts) if (v > 0) figure({ bench: 'online', figure: k, task, algo, seed, value: v, unit: 's' });
         }
       }
       const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
       if (wall.coso && wall.ppo) figure({ bench: 'online', figure: 'wall_ratio', task, value: mean(wall.coso) / mean(wall.ppo), unit: 'coso/ppo' });
     }
   } finally {
-    fs.rmSync(root, { recursive: true, force: true });
+    if (!keep) fs.rmSync(root, { recursive: true, force: true });
   }
 }

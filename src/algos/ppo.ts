@@ -12,7 +12,7 @@ import {
   abs, adamw, add, buildTrainStep, cast, clip, exp, Graph, greater, maximum, meanAll, minimum, mul, neg, stopGradient, sub, sum,
   type Tensor, type TrainStepModel,
 } from '../engine/index.ts';
-import { teacherForced, teacherForcedInputs, thoughtMask, tokenLogprobs, values, type TfInputs } from '../models/policy.ts';
+import { targetLogprobs, teacherForced, teacherForcedInputs, thoughtMask, values, vocabLogprobs, type TfInputs } from '../models/policy.ts';
 import { declareVlm, type Vlm } from '../models/vlm.ts';
 import { check, parseConfig } from './config.ts';
 import { freezeHeads } from './heads.ts';
@@ -156,8 +156,12 @@ export function ppoLoss(
   return { loss: add(pg, mul(vf, cfg.valueCoef)), pg, vf, ratio: meanAll(ratio), clipFrac, kl };
 }
 
-/** The PPO graph on the policy: what CoSo extends. Inputs besides the teacher-forced batch: logp_old, adv, v_old, ret [B]. */
-export function ppoGraph(m: Vlm, cfg: PpoConfig): { g: Graph; x: TfInputs; logits: Tensor; out: ReturnType<typeof ppoLoss> } {
+/**
+ * The PPO graph on the policy: what CoSo extends. Inputs besides the teacher-forced batch: logp_old, adv,
+ * v_old, ret [B]. logp: the vocabulary log-probs at the sampling temperature [B, out, V] (CoSo's entropy reads
+ * them too: one log-softmax for both).
+ */
+export function ppoGraph(m: Vlm, cfg: PpoConfig): { g: Graph; x: TfInputs; logp: Tensor; out: ReturnType<typeof ppoLoss> } {
   const g = new Graph();
   const p = declareVlm(g, m);
   freezeHeads(g, ['q_head.']);
@@ -165,11 +169,12 @@ export function ppoGraph(m: Vlm, cfg: PpoConfig): { g: Graph; x: TfInputs; logit
   const { h, logits } = teacherForced(p, x);
   const vec = (name: string) => g.input(name, 'float32', ['batch']);
   const tokWeight = add(x.mask, mul(thoughtMask(x.mask, x.actionStart), cfg.cotLambda - 1));
+  const logp = vocabLogprobs(logits, cfg.temperature);
   const out = ppoLoss({
-    logp: tokenLogprobs(logits, x.targets, cfg.temperature), tokWeight, v: values(p, cfg.valueTrunkGrad ? h : stopGradient(h)),
+    logp: targetLogprobs(logp, x.targets), tokWeight, v: values(p, cfg.valueTrunkGrad ? h : stopGradient(h)),
     logpOld: vec('logp_old'), adv: vec('adv'), vOld: vec('v_old'), ret: vec('ret'),
   }, cfg);
-  return { g, x, logits, out };
+  return { g, x, logp, out };
 }
 
 /** AdamW without decay, the value head at valueLrScale × lr (its params are named 'value.*'). */

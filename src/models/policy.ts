@@ -59,8 +59,17 @@ export function teacherForced(p: VlmParams, x: TfInputs): TfOut {
 
 /** log π_T(y_i | h_i) = log softmax(logits / T)[y_i]. logits [B, out, V], targets [B, out] → [B, out]. */
 export function tokenLogprobs(logits: T, targets: T, temperature = 1): T {
-  const z = temperature === 1 ? logits : div(logits, temperature);
-  return squeeze(gatherElements(logSoftmax(z, -1), unsqueeze(targets, [-1]), -1), [-1]);
+  return targetLogprobs(vocabLogprobs(logits, temperature), targets);
+}
+
+/** log π_T(·|h_i) over the vocabulary: logits [B, out, V] → [B, out, V]. */
+export function vocabLogprobs(logits: T, temperature = 1): T {
+  return logSoftmax(temperature === 1 ? logits : div(logits, temperature), -1);
+}
+
+/** The targets' entries of vocabulary log-probs: logp [B, out, V], targets [B, out] → [B, out]. */
+export function targetLogprobs(logp: T, targets: T): T {
+  return squeeze(gatherElements(logp, unsqueeze(targets, [-1]), -1), [-1]);
 }
 
 /**
@@ -84,7 +93,11 @@ export function scaledActionLogLik(logp: T, mask: T, actionStart: T, lambda: num
 
 /** Full-vocabulary entropy H(π_T(·|h_i)) per position (CoSo). logits [B, out, V] → [B, out]. */
 export function tokenEntropy(logits: T, temperature = 1): T {
-  const lp = logSoftmax(temperature === 1 ? logits : div(logits, temperature), -1);
+  return entropyOf(vocabLogprobs(logits, temperature));
+}
+
+/** H = −Σ_v exp(lp_v)·lp_v: vocabulary log-probs [..., V] → [...]. */
+export function entropyOf(lp: T): T {
   return neg(sum(mul(exp(lp), lp), [-1]));
 }
 

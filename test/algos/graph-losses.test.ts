@@ -8,7 +8,8 @@ import { openRunner, type Runner } from '../../src/engine/runner.ts';
 import { buildInference } from '../../src/engine/train.ts';
 import { afsftLoss, afsftLossReference, softValue } from '../../src/algos/afsft.ts';
 import { cotLogLik, cotTokenWeights, ppoLoss, ppoLossReference } from '../../src/algos/ppo.ts';
-import { tokenEntropy, weightedEntropy } from '../../src/algos/coso.ts';
+import { weightedEntropy } from '../../src/algos/coso.ts';
+import { tokenEntropy } from '../../src/models/policy.ts';
 import { sftLoss, sftLossReference } from '../../src/algos/sft.ts';
 import { Rng } from '../../src/util/rng.ts';
 

@@ -96,16 +96,23 @@ describe('CoSo counterfactual weights (plain math)', () => {
     });
     const rng = new Rng(5);
     const base = Array.from({ length: 4 }, () => Array.from({ length: 5 + rng.int(8) }, () => 1 + rng.int(9)));
-    const seqs = [0, 1, 0, 2, 3, 1, 0].map((i) => base[i]);
-    const actions = [1, 0, 1, 1, 0, 0, 0];
+    base.push([8, 1, ...base[3]], [4, ...base[3]]); // utterances that share their tail with base[3]
+    const seqs = [0, 1, 0, 2, 3, 1, 0, 4, 5].map((i) => base[i]);
+    const actions = [1, 0, 1, 1, 0, 0, 0, 0, 0];
     const zero = new Set([2, 5]);
     let rows = 0;
-    const counted = async (b: number[][]) => { rows += b.length; return clf(b); };
+    const inputs = new Set<string>();
+    const counted = async (b: number[][]) => {
+      rows += b.length;
+      for (const q of b) { expect(q.length).toBeLessThanOrEqual(tail); inputs.add(q.join(',')); }
+      return clf(b);
+    };
     const got = await counterfactualWeights(seqs, actions, counted, { window: 3, nullToken: 0, zeroTokens: zero, tail });
     const want = await naive(seqs, actions, clf, 3, zero, tail);
     got.forEach((w, s) => w.forEach((x, i) => expect(x).toBeCloseTo(want[s][i], 5)));
     const naiveRows = seqs.reduce((n, y) => n + y.length + 1, 0);
     expect(rows).toBeLessThan(naiveRows / 2);
+    expect(inputs.size).toBe(rows); // each distinct classifier input once
   });
 
   it('zero set: punctuation and whitespace, except characters of legal actions', () => {
