@@ -165,7 +165,11 @@ class Bytes {
 }
 
 /** A decoded dictionary page: fixed-width values as 32-bit words, or byte strings as (start, length) in `data`. */
-interface Dict { n: number; data: Uint8Array; words?: Int32Array; starts?: Int32Array; lens?: Int32Array; ids?: Int32Array }
+interface Dict {
+  n: number; data: Uint8Array; words?: Int32Array; starts?: Int32Array; lens?: Int32Array; ids?: Int32Array;
+  /** Views of the byte strings, made on first use (a view per copied value costs more than the copy). */
+  views?: Array<Uint8Array | undefined>;
+}
 
 /** Bytes before a list column's values, where the levels of its first page can land (see inPlaceListPage). */
 const LIST_HEADROOM = 16 << 10;
@@ -405,6 +409,7 @@ class Column {
         if (idx) {
           // The page's bytes are known from the dictionary: one reservation, then the copies.
           const { data, starts, lens } = dict!;
+          const views = (dict!.views ??= new Array(dict!.n));
           let total = 0;
           for (let e = 0; e < idx.length; e++) total += lens![idx[e]];
           if (out.len + total > 0x7fffffff) throw new Unsupported('a column over 2 GiB');
@@ -414,8 +419,10 @@ class Column {
           for (let i = 0; i < n; i++) {
             if (!defs || defs[i] === maxDef) {
               const e = idx[v++];
-              copyBytes(data, starts![e], lens![e], buf, at);
-              at += lens![e];
+              const len = lens![e];
+              if (len < 40) copyBytes(data, starts![e], len, buf, at);
+              else buf.set(views[e] ??= data.subarray(starts![e], starts![e] + len), at);
+              at += len;
             }
             offsets[r0 + i + 1] = at;
           }

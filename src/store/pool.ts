@@ -3,7 +3,7 @@
  * the process. Idle workers do not keep the process alive.
  */
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { Worker, type TransferListItem } from 'node:worker_threads';
 import type { WorkerTask } from './worker.ts';
 
 interface Slot { worker: Worker; busy: number }
@@ -36,9 +36,9 @@ function startWorker(): Slot {
 
 /**
  * Runs a task on an idle worker, starting another (up to one per core, at most 4) only when all are busy,
- * so that a process making small appends starts one. `transfer` lists buffers moved to the worker.
+ * so that a process making small appends starts one. `transfer` lists buffers (or ports) moved to the worker.
  */
-export function runInWorker<T>(task: WorkerTask, transfer: ArrayBuffer[] = []): Promise<T> {
+export function runInWorker<T>(task: WorkerTask, transfer: TransferListItem[] = []): Promise<T> {
   let slot = slots.find((s) => s.busy === 0);
   if (!slot) slot = slots.length < SIZE ? startWorker() : slots.reduce((a, b) => (b.busy < a.busy ? b : a));
   const id = nextId++;

@@ -5,7 +5,7 @@
 import { RecordBatch, Table, makeData, Float32 } from 'apache-arrow';
 import type { StepFieldName } from './schema.ts';
 import { batchOf, gatherRows } from './batch.ts';
-import { fileMayMatch, projectedSchema, projection, readFile, RETURN_TO_GO, type DecodedPart, type SnapshotFile, type StepFilter } from './read.ts';
+import { fileMayMatch, projectedSchema, projection, readFile, readRuns, RETURN_TO_GO, type DecodedPart, type SnapshotFile, type StepFilter } from './read.ts';
 import { POOL_SIZE } from './pool.ts';
 import { Sampler, type FileReturns, type SamplerOptions } from './sampler.ts';
 
@@ -24,6 +24,21 @@ export interface Episode {
   length: number;
   /** The episode's rows (requested columns + return_to_go), step 0 first. */
   steps: Table;
+}
+
+/** `files` in POOL_SIZE consecutive runs of about equal size on disk (one per worker). */
+function runsOf(files: SnapshotFile[]): SnapshotFile[][] {
+  const total = files.reduce((s, f) => s + f.size, 0);
+  const out: SnapshotFile[][] = [];
+  let acc = 0;
+  for (const f of files) {
+    // The run whose share of the bytes holds this file's middle.
+    const r = Math.min(POOL_SIZE - 1, Math.floor(((acc + f.size / 2) / Math.max(1, total)) * POOL_SIZE));
+    while (out.length <= r) out.push([]);
+    out[r].push(f);
+    acc += f.size;
+  }
+  return out.filter((r) => r.length);
 }
 
 export class Snapshot {
@@ -54,11 +69,15 @@ export class Snapshot {
     }
   }
 
-  /** The snapshot's rows as one Arrow table (columns in step-schema order). */
+  /**
+   * The snapshot's rows as one Arrow table (columns in step-schema order, one batch per file): the files in
+   * one run per worker (see readFiles).
+   */
   async read(opts: ReadOptions = {}): Promise<Table> {
-    const out: RecordBatch[] = [];
-    for await (const b of this.batches(opts)) out.push(b);
-    return out.length ? new Table(out) : new Table(projectedSchema(projection(opts.columns)));
+    const columns = projection(opts.columns);
+    const files = this.files.filter((f) => fileMayMatch(f, opts.filter));
+    const out = (await readRuns(runsOf(files), columns, opts.filter)).filter((b) => b.numRows);
+    return out.length ? new Table(out) : new Table(projectedSchema(columns));
   }
 
   /**

@@ -4,7 +4,7 @@
  * Messages: `WorkerTask` in, `{ id, result }` or `{ id, error }` out.
  */
 import fs from 'node:fs';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, type MessagePort } from 'node:worker_threads';
 import { tableFromIPC } from 'apache-arrow';
 import * as pq from 'parquet-wasm/node';
 import { fileStats, type FileStats } from './delta.ts';
@@ -16,6 +16,11 @@ export type WorkerTask =
   | { kind: 'encode'; file: string; ipc: Uint8Array; rowGroupRows: number }
   /** Read `columns` (all when absent) of the given row groups (all when absent) of `file`. */
   | { kind: 'decode'; file: string; columns?: string[]; rowGroups?: number[] }
+  /**
+   * Read `columns` of each of `files` in turn, each file's buffers posted to `port` as soon as it is decoded
+   * (`FileResult`); the task's result, the number of files, comes after the last.
+   */
+  | { kind: 'decodeFiles'; files: string[]; columns: string[]; port: MessagePort }
   /** The row counts of the row groups of `file`. */
   | { kind: 'rowGroups'; file: string };
 
@@ -23,6 +28,9 @@ export interface EncodeResult { size: number; stats: FileStats }
 
 /** Decoded rows: column buffers (o2o's own part files) or an Arrow IPC stream (from parquet-wasm). */
 export type DecodeResult = { columns: DecodedColumns } | { ipc: Uint8Array };
+
+/** One file of a `decodeFiles` task: its columns, or why the JavaScript decoder did not decode it. */
+export type FileResult = { index: number } & ({ columns: DecodedColumns } | { failed: string });
 
 // Open files kept for repeated row-group reads (the sampler reads one file many times).
 const open = new Map<string, pq.ParquetFile>();
@@ -67,6 +75,19 @@ async function handle(task: WorkerTask): Promise<{ result: unknown; transfer: Ar
       const t = await f.read({ columns: task.columns, rowGroups: task.rowGroups, batchSize: 1 << 16 });
       const ipc = t.intoIPCStream();
       return { result: { ipc } satisfies DecodeResult, transfer: [ipc.buffer as ArrayBuffer] };
+    }
+    case 'decodeFiles': {
+      // Each file's buffers leave this thread at once: its own memory stays at one file's.
+      task.files.forEach((file, index) => {
+        let msg: FileResult;
+        try {
+          msg = { index, columns: decodeColumns(file, task.columns) };
+        } catch (e) {
+          msg = { index, failed: e instanceof Error ? e.message : String(e) };
+        }
+        task.port.postMessage(msg, 'columns' in msg ? buffersOf(msg.columns) : []);
+      });
+      return { result: task.files.length, transfer: [] };
     }
     case 'rowGroups': {
       const meta = (await parquetFile(task.file)).metadata();

@@ -11,6 +11,7 @@ import * as pq from 'parquet-wasm/node';
 import { makeVector, tableFromIPC, tableToIPC, Table, type DataType, type Vector } from 'apache-arrow';
 import { openTable, rowsToBatch, STEP_FIELDS, type StepFieldName, type StepRow } from '../../src/store/index.ts';
 import { decodeColumns, toData, Unsupported } from '../../src/store/decode.ts';
+import { readFile } from '../../src/store/read.ts';
 import { makeRows, tempRoot } from './fixtures.ts';
 
 const COLUMNS = STEP_FIELDS.map((f) => f.name).filter((n) => n !== 'task');
@@ -140,6 +141,23 @@ describe('part file decoder', async () => {
     const torn = path.join(root, 'torn.parquet');
     fs.writeFileSync(torn, fs.readFileSync(file).subarray(0, 5000));
     expect(() => decodeColumns(torn, COLUMNS)).toThrow(/parquet/);
+  });
+
+  test('a read decodes runs of files in the workers: the same rows as the files read one by one, a file laid out otherwise among them', async () => {
+    const many = await openTable(root, 'dec-many', { create: true });
+    // Six appends over two tasks: twelve part files.
+    for (let k = 0; k < 6; k++) await many.append([rowsToBatch(makeRows({ episodes: 6, steps: 5, seed: 20 + k, prefix: `m${k}` }))]);
+    const snap = await many.snapshot();
+    expect(snap.files.length).toBeGreaterThanOrEqual(6);
+    const odd = snap.files[Math.floor(snap.files.length / 2)].file;
+    fs.copyFileSync(await withDefaults(odd, `${odd}.snappy`, new pq.WriterPropertiesBuilder().setCompression(pq.Compression.SNAPPY).build()), odd);
+    const cols: StepFieldName[] = ['episode_id', 'step', 'task', 'source', 'output_tokens', 'reward'];
+    const got = await snap.read({ columns: cols, filter: { source: 'demo' } });
+    const want: Vector[][] = [];
+    for (const f of snap.files) for (const { batch } of await readFile(f, cols, { source: 'demo' })) want.push(cols.map((c) => batch.getChild(c)!));
+    expect(got.numRows).toBe(want.reduce((s, b) => s + b[0].length, 0));
+    expect(got.numRows).toBeGreaterThan(0);
+    cols.forEach((c, k) => expect(column(got.getChild(c)!), c).toEqual(want.flatMap((b) => column(b[k]))));
   });
 
   test('snapshot reads and the sampler return exactly the rows and columns asked for', async () => {
