@@ -19,7 +19,7 @@ import { Rng } from '../src/util/rng.ts';
 import { layerNormStack, lmGraph, mlpGraph } from '../test/engine/models.ts';
 import { type BenchArgs, figure, median } from './report.ts';
 
-interface Case {
+export interface Case {
   model: 'mlp' | 'transformer';
   mlp?: { sizes: number[]; batch: number };
   lm?: { vocab: number; dim: number; heads: number; layers: number; ffn: number; seq: number; batch: number };
@@ -27,7 +27,7 @@ interface Case {
 
 const WARMUP = 3;
 
-function cases(quick: boolean): Case[] {
+export function cases(quick: boolean): Case[] {
   return quick
     ? [
         { model: 'mlp', mlp: { sizes: [784, 64, 10], batch: 32 } },
@@ -47,7 +47,8 @@ function option(argv: string[], name: string, dflt: number): number {
   return v;
 }
 
-const TORCH_SCRIPT = String.raw`
+/** The PyTorch models: build(case) returns one training step (zero_grad, forward, backward, AdamW step). */
+export const TORCH_MODELS = String.raw`
 import json, resource, sys, time, math
 import torch
 import torch.nn.functional as F
@@ -102,7 +103,9 @@ def build(c):
         lossf().backward()
         opt.step()
     return step
+`;
 
+const TORCH_SCRIPT = `${TORCH_MODELS}
 # one JSON command per stdin line: {"case": ...} builds a model; {"step": true} times one training step
 print(json.dumps({"torch": torch.__version__}), flush=True)
 step = None
@@ -223,7 +226,7 @@ async function layerNormFigure(runner: Runner, quick: boolean, runs: number, thr
   figure({ bench: 'engine', figure: 'train_step_ms', model: 'layernorm8', impl: 'primitive', threads, value: round(p), unit: 'ms' });
 }
 
-function prepare(c: Case): { model: { g: Graph; loss: Tensor }; batch: Record<string, HostTensor> } {
+export function prepare(c: Case): { model: { g: Graph; loss: Tensor }; batch: Record<string, HostTensor> } {
   const rng = new Rng(c.model);
   if (c.mlp) {
     const { sizes, batch: B } = c.mlp;

@@ -29,14 +29,14 @@ export function gradients(loss: Tensor, wrt: Tensor[]): Tensor[] {
     if (n.op.grad === 'none') continue;
     const dys = n.outputs.map((o) => grads.get(o) ?? null);
     if (dys.every((d) => d === null) || !n.inputs.some((x) => depends.has(x))) continue;
-    const dxs = n.op.grad(n, dys);
+    const dxs = g.within(`${n.op.name}.grad`, () => (n.op.grad as Exclude<typeof n.op.grad, 'none'>)(n, dys));
     n.inputs.forEach((x, j) => {
       const dx = dxs[j];
       if (!dx || !depends.has(x)) return;
       const prev = grads.get(x);
       if (!prev) return grads.set(x, dx);
       const backward = g.nodes.slice(backwardStart);
-      grads.set(x, intoGemm(dx, prev, backward) ?? intoGemm(prev, dx, backward) ?? add(prev, dx));
+      grads.set(x, g.within('gradient-sum', () => intoGemm(dx, prev, backward) ?? intoGemm(prev, dx, backward) ?? add(prev, dx)));
     });
   }
   return wrt.map((w) => grads.get(w) ?? zerosLike(w));

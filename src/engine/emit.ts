@@ -66,9 +66,10 @@ export function lower(g: Graph, spec: LowerSpec): GraphProto {
     return n;
   };
 
+  let source: string | undefined; // the graph node being emitted: names its ONNX nodes
   const ctx: EmitCtx = {
     node(opType, inputs, outputs, attrs) {
-      nodes.push({ opType, inputs, outputs, attrs });
+      nodes.push({ opType, inputs, outputs, attrs, ...(source ? { source } : {}) });
     },
     tmp,
     i64(values, shape = [values.length]) {
@@ -152,6 +153,7 @@ export function lower(g: Graph, spec: LowerSpec): GraphProto {
       names.set(node.outputs[0], nameOf(aliased));
       continue;
     }
+    source = node.scope ?? node.op.name;
     const ins = node.inputs.map(nameOf);
     const outs = node.outputs.map((t) => {
       const n = outNames.get(t) ?? `${spec.name}_t${t.id}`;

@@ -29,6 +29,12 @@ export interface Node<A extends Attrs = Attrs> {
   inputs: Tensor[];
   attrs: A;
   outputs: Tensor[];
+  /**
+   * What made the node when it is not a forward op of the model: '<Op>.grad' for the nodes of an op's
+   * gradient rule, 'optimizer' for the update. Emitted into the ONNX node names, so that onnxruntime's
+   * profile attributes time to ops, their gradients and the optimizer (tools/engine-profile.ts).
+   */
+  scope?: string;
 }
 
 export type TensorKind = 'input' | 'param' | 'const' | 'node';
@@ -77,6 +83,18 @@ export class Graph {
   readonly params = new Map<string, Param>();
   readonly consts = new Map<Tensor, HostTensor>();
   private nextId = 0;
+  private scope?: string;
+
+  /** Runs `f` with `label` as the {@link Node.scope} of the nodes it adds (the innermost label wins). */
+  within<R>(label: string, f: () => R): R {
+    const outer = this.scope;
+    this.scope = label;
+    try {
+      return f();
+    } finally {
+      this.scope = outer;
+    }
+  }
 
   private claim(name: string, what: string): void {
     if (!NAME.test(name)) throw new Error(`${what} name ${JSON.stringify(name)}: expected letters, digits, _ . : / -`);
@@ -121,7 +139,7 @@ export class Graph {
       if (x.graph !== this) throw new Error(`${op.name}: input ${x} belongs to another graph`);
     }
     const types = op.infer(inputs, attrs);
-    const node: Node<A> = { op, inputs, attrs, outputs: [] };
+    const node: Node<A> = { op, inputs, attrs, outputs: [], ...(this.scope ? { scope: this.scope } : {}) };
     node.outputs = types.map((ty, i) => new Tensor(this, this.nextId++, 'node', ty.dtype, ty.shape, undefined, node as Node, i));
     this.nodes.push(node as Node);
     return node.outputs;

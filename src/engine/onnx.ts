@@ -18,6 +18,8 @@ export interface NodeProto {
   outputs: string[];
   attrs?: Record<string, AttrValue>;
   domain?: string;
+  /** Where the node comes from (an op record, '<Op>.grad', 'optimizer'); part of the node's name. */
+  source?: string;
 }
 
 export interface TensorProto {
@@ -181,7 +183,7 @@ function attribute(w: Writer, name: string, v: AttrValue): void {
 function node(w: Writer, n: NodeProto, i: number): void {
   for (const x of n.inputs) str(w, 1, x);
   for (const x of n.outputs) str(w, 2, x);
-  str(w, 3, `n${i}_${n.opType}`);
+  str(w, 3, `n${i}_${n.source ? `${n.source}/` : ''}${n.opType}`);
   str(w, 4, n.opType);
   for (const [k, v] of Object.entries(n.attrs ?? {})) msg(w, 5, (a) => attribute(a, k, v));
   if (n.domain) str(w, 7, n.domain);

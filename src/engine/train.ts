@@ -68,14 +68,17 @@ export function buildTrainStep(g: Graph, spec: TrainStepSpec): TrainStepModel {
 
   const lr = g.input('lr', dtype, []);
   const step = g.input('step', 'int64', []);
-  const t = cast(add(step, 1), dtype);
   const slots = trainable.map((p) => spec.optimizer.slots.map((s) => g.input(`${spec.optimizer.name}.${s}/${p.tensor.name}`, p.value.dtype, p.value.shape)));
 
-  const grads = gradients(spec.loss, trainable.map((p) => p.tensor)).map((raw) => ({ raw, sq: mul(raw, raw) }));
-  const gradNorm = sqrt(grads.map((d) => sumAll(d.sq)).reduce((a, b) => add(a, b)));
-  // clipping scales the gradients inside the optimizer's scalars (no pass over the gradients of its own)
-  const scale = spec.clipNorm === undefined ? undefined : minimum(div(spec.clipNorm, add(gradNorm, 1e-6)), 1);
-  const updates = spec.optimizer.update(trainable.map((p, i) => ({ p, grad: grads[i], state: slots[i] })), lr, t, scale);
+  const raws = gradients(spec.loss, trainable.map((p) => p.tensor));
+  const { gradNorm, updates } = g.within('optimizer', () => {
+    const grads = raws.map((raw) => ({ raw, sq: mul(raw, raw) }));
+    const gradNorm = sqrt(grads.map((d) => sumAll(d.sq)).reduce((a, b) => add(a, b)));
+    // clipping scales the gradients inside the optimizer's scalars (no pass over the gradients of its own)
+    const scale = spec.clipNorm === undefined ? undefined : minimum(div(spec.clipNorm, add(gradNorm, 1e-6)), 1);
+    const t = cast(add(step, 1), dtype);
+    return { gradNorm, updates: spec.optimizer.update(trainable.map((p, i) => ({ p, grad: grads[i], state: slots[i] })), lr, t, scale) };
+  });
   const next: [string, Tensor][] = [];
   trainable.forEach((p, i) => {
     next.push([p.tensor.name!, updates[i].param]);

@@ -69,6 +69,20 @@ describe('graphs and autodiff', () => {
     expect(() => g.input('a', 'float32', [1])).toThrow(/already used/);
   });
 
+  it('ONNX node names say what made each node: a forward op, an op gradient rule, a gradient sum, the optimizer', () => {
+    const g = new Graph();
+    const x = g.input('x', 'float32', [4, 3]);
+    const w = g.param('w', init.normal(new Rng('names'), [3, 3], 0.5));
+    const h = linear(x, w);
+    const loss = sumAll(add(tanh(h), h)); // h used twice: its two gradients are summed
+    const bytes = Buffer.from(buildTrainStep(g, { loss, optimizer: adamw() }).single());
+    for (const n of ['Gemm/Gemm', 'Tanh/Tanh', 'Tanh.grad/Mul', 'Gemm.grad/Gemm', 'gradient-sum/Add', 'optimizer/Sqrt']) {
+      expect(bytes.includes(`_${n}`), n).toBe(true);
+    }
+    const scopes = new Set(g.nodes.map((n) => n.scope));
+    expect([...scopes].sort()).toEqual(['Gemm.grad', 'ReduceSum.grad', 'Tanh.grad', 'gradient-sum', 'optimizer', undefined].sort());
+  });
+
   it('buildTrainStep refuses the reserved names lr and step', () => {
     const g = new Graph();
     const lr = g.input('lr', 'float32', []);
