@@ -290,12 +290,7 @@ class Column {
     const validity = this.validity;
     const first = this.elems;
     let rows = this.rows;
-    const start = (e: number) => {
-      if (rows >= this.numRows) throw new Error(`parquet: more than ${this.numRows} rows`);
-      offsets[rows] = e;
-      validity[rows >> 3] |= 1 << (rows & 7);
-      rows++;
-    };
+    const maxRows = this.numRows;
     let q = reps[0];
     let k = 0;
     while (k < n) {
@@ -305,17 +300,25 @@ class Column {
       for (;;) { const b = page[q++]; h += (b & 0x7f) * mul; if (b < 0x80) break; mul *= 128; }
       if (h & 1) {
         const m = Math.min((h >>> 1) * 8, n - k);
-        for (let i = 0; i < m; i++) if (((page[q + (i >> 3)] >> (i & 7)) & 1) === 0) start(first + k + i);
+        for (let i = 0; i < m; i++) {
+          if (((page[q + (i >> 3)] >> (i & 7)) & 1) !== 0) continue;
+          if (rows >= maxRows) throw new Error(`parquet: more than ${maxRows} rows`);
+          offsets[rows++] = first + k + i;
+        }
         q += h >>> 1;
         k += m;
       } else {
         const m = Math.min(h >>> 1, n - k);
-        if (page[q] === 0) for (let i = 0; i < m; i++) start(first + k + i);
+        if (page[q] === 0) {
+          if (rows + m > maxRows) throw new Error(`parquet: more than ${maxRows} rows`);
+          for (let i = 0; i < m; i++) offsets[rows++] = first + k + i;
+        }
         q += 1;
         k += m;
       }
     }
     if (rows === 0 || (this.rows === 0 && offsets[0] !== 0)) throw new Error('parquet: a list page starts inside a row');
+    setBits(validity, this.rows, rows);
     this.rows = rows;
     this.elems = first + n;
     offsets[rows] = this.elems;
@@ -606,7 +609,7 @@ function decodeChunk(pages: PageRef[], meta: ColumnChunk, leaf: Leaf, col: Colum
     if (!ahead && h[1] === PageType.DATA && meta.codec === Codec.ZSTD && col.kind === 'bytes' && leaf.maxRep === 0) {
       const dh = h[5] as ThriftStruct;
       const blocks = dh[2] === Encoding.PLAIN && (leaf.maxDef === 0 || dh[3] === Encoding.RLE) ? storedBlocks(body) : null;
-      if (blocks && blocks.every((b) => !b[2]) && blocks.reduce((t, b) => t + b[1], 0) === usize) {
+      if (blocks && rawBytes(blocks) === usize) {
         col.storedBytesPage(new StoredPage(body, blocks), dh[1] as number);
         continue;
       }
@@ -620,23 +623,32 @@ function decodeChunk(pages: PageRef[], meta: ColumnChunk, leaf: Leaf, col: Colum
   }
 }
 
+/** The bytes of a zstd frame's blocks when all are raw (-1 when one is RLE). */
+function rawBytes(blocks: Array<[number, number, boolean]>): number {
+  let t = 0;
+  for (const b of blocks) { if (b[2]) return -1; t += b[1]; }
+  return t;
+}
+
+/**
+ * A level section of a data page at page[p..]: a 4-byte length, then the hybrid encoding; its [start, end)
+ * (null when the levels' maximum is 0: no section).
+ */
+function levelRegion(page: Uint8Array, p: number, max: number, encoding: unknown): [number, number] | null {
+  if (max === 0) return null;
+  if (encoding !== Encoding.RLE) throw new Unsupported(`level encoding ${encoding}`);
+  const len = page[p] | (page[p + 1] << 8) | (page[p + 2] << 16) | (page[p + 3] << 24);
+  if (len < 0 || p + 4 + len > page.length) throw new Error('parquet: levels run past their page');
+  return [p + 4, p + 4 + len];
+}
+
 /** Decodes one data page (v1, decompressed) into `col`. */
 function dataPage(col: Column, page: Uint8Array, dh: ThriftStruct, leaf: Leaf, dict: Dict | null): void {
   const n = dh[1] as number;
-  let p = 0;
-  // Each level section: a 4-byte length, then the hybrid encoding. Definition levels all at the maximum
-  // (no null, no empty list) are not expanded: `defs` stays null.
-  const region = (max: number, encoding: unknown): [number, number] | null => {
-    if (max === 0) return null;
-    if (encoding !== Encoding.RLE) throw new Unsupported(`level encoding ${encoding}`);
-    const len = page[p] | (page[p + 1] << 8) | (page[p + 2] << 16) | (page[p + 3] << 24);
-    const r: [number, number] = [p + 4, p + 4 + len];
-    if (len < 0 || r[1] > page.length) throw new Error('parquet: levels run past their page');
-    p = r[1];
-    return r;
-  };
-  const reps = region(leaf.maxRep, dh[4]);
-  const defRegion = region(leaf.maxDef, dh[3]);
+  // Definition levels all at the maximum (no null, no empty list) are not expanded: `defs` stays null.
+  const reps = levelRegion(page, 0, leaf.maxRep, dh[4]);
+  const defRegion = levelRegion(page, reps ? reps[1] : 0, leaf.maxDef, dh[3]);
+  const p = defRegion ? defRegion[1] : reps ? reps[1] : 0;
   const defWidth = bitWidth(leaf.maxDef);
   const defs = defRegion && !allEqual(page, defRegion[0], defRegion[1], defWidth, n, leaf.maxDef)
     ? hybrid(page, defRegion[0], defRegion[1], defWidth, n) : null;
@@ -670,9 +682,16 @@ function inPlaceListPage(col: Column, body: Uint8Array, usize: number, dh: Thrif
 
 /** Reads the given chunks of one row group (adjacent chunks in one read), as views of one scratch buffer. */
 function readChunks(fd: number, chunks: ColumnChunk[]): Uint8Array[] {
-  const total = chunks.reduce((s, c) => s + c.size, 0);
+  let total = 0;
+  for (const c of chunks) total += c.size;
   if (total > groupScratch.length) groupScratch = Buffer.allocUnsafeSlow(Math.max(total, 2 * groupScratch.length));
-  const order = chunks.map((_, i) => i).sort((a, b) => chunks[a].offset - chunks[b].offset);
+  // Chunk indices by offset (insertion sort: a row group has a few tens of chunks).
+  const order: number[] = [];
+  for (let i = 0; i < chunks.length; i++) {
+    let j = order.length;
+    while (j > 0 && chunks[order[j - 1]].offset > chunks[i].offset) j--;
+    order.splice(j, 0, i);
+  }
   const views: Uint8Array[] = new Array(chunks.length);
   let at = 0;
   for (let k = 0; k < order.length;) {
@@ -690,8 +709,13 @@ function readChunks(fd: number, chunks: ColumnChunk[]): Uint8Array[] {
 
 /** The leaf of `name` when its layout is one the decoder handles for `kind`. */
 function leafOf(footer: Footer, name: string, kind: Kind): number {
-  const idx = footer.leaves.findIndex((l) => l.path[0] === name);
-  if (idx < 0 || footer.leaves.filter((l) => l.path[0] === name).length !== 1) throw new Unsupported(`column ${name}`);
+  let idx = -1;
+  for (let i = 0; i < footer.leaves.length; i++) {
+    if (footer.leaves[i].path[0] !== name) continue;
+    if (idx >= 0) throw new Unsupported(`column ${name}`);
+    idx = i;
+  }
+  if (idx < 0) throw new Unsupported(`column ${name}`);
   const leaf = footer.leaves[idx];
   const reps = leaf.repetitions.join(',');
   const ok = kind === 'list-i32' || kind === 'list-f32' ? reps === '1,2,0' : reps === '0' || reps === '1';
@@ -700,6 +724,13 @@ function leafOf(footer: Footer, name: string, kind: Kind): number {
 }
 
 const footers = new Map<string, Footer>();
+
+const STEP_FIELD_BY_NAME = new Map<string, { type: DataType; nullable: boolean }>(STEP_FIELDS.map((f) => [f.name, f]));
+
+function fieldNamed<F extends { name: string }>(fields: readonly F[], name: string): F | undefined {
+  for (const f of fields) if (f.name === name) return f;
+  return undefined;
+}
 
 /**
  * Decodes `columns` (step columns) of the given row groups (all when absent, in the order given) of an
@@ -716,33 +747,58 @@ export function decodeColumns(file: string, columns: readonly string[], rowGroup
       if (footers.size >= 256) footers.delete(footers.keys().next().value!);
       footers.set(key, footer);
     }
-    const groups = rowGroups ?? footer.rowGroups.map((_, i) => i);
-    for (const g of groups) if (!footer.rowGroups[g]) throw new Unsupported(`row group ${g}`);
-    const numRows = groups.reduce((s, g) => s + footer!.rowGroups[g].numRows, 0);
-    const plan = columns.map((name) => {
-      const field = STEP_FIELDS.find((f) => f.name === name) as { type: DataType; nullable: boolean } | undefined;
-      const stored = footer!.arrowSchema?.fields.find((f) => f.name === name);
+    const groups = rowGroups ?? Array.from(footer.rowGroups.keys());
+    let numRows = 0;
+    for (const g of groups) {
+      if (!footer.rowGroups[g]) throw new Unsupported(`row group ${g}`);
+      numRows += footer.rowGroups[g].numRows;
+    }
+    const plan: Array<{ leaf: Leaf; chunks: ColumnChunk[]; col: Column }> = [];
+    for (const name of columns) {
+      const field = STEP_FIELD_BY_NAME.get(name);
+      const stored = footer.arrowSchema ? fieldNamed(footer.arrowSchema.fields, name) : undefined;
       if (!field || !stored || stored.nullable !== field.nullable
         || !(sameType(stored.type, field.type) || (stored.type.typeId === Type.Timestamp && field.type.typeId === Type.Timestamp))) {
         throw new Unsupported(`column ${name} as stored`);
       }
       if (field.type.typeId === Type.Dictionary && (field.type as Dictionary).dictionary.typeId !== Type.Utf8) throw new Unsupported(name);
       const kind = kindOf(field.type);
-      const li = leafOf(footer!, name, kind);
-      const chunks = groups.map((g) => footer!.rowGroups[g].chunks[li]);
-      const col = new Column(kind, numRows, footer!.leaves[li].maxDef,
-        chunks.reduce((s, c) => s + c.numValues, 0), chunks.reduce((s, c) => s + c.uncompressedSize, 0));
-      return { leaf: footer!.leaves[li], chunks, col };
-    });
-    for (let gi = 0; gi < groups.length; gi++) {
-      const metas = plan.map((p) => p.chunks[gi]);
-      const pages = readChunks(fd, metas).map((bytes, c) => pagesOf(bytes, metas[c]));
-      const small = pages.flatMap((ps, c) => (metas[c].codec === Codec.ZSTD ? ps : []))
-        .filter((r) => r.usize <= SMALL_PAGE && !storedBlocks(r.body));
-      if (small.length > 1) unzstdMany(small.map((r) => r.body), small.map((r) => r.usize)).forEach((b, i) => { small[i].page = b; });
-      plan.forEach((p, c) => decodeChunk(pages[c], metas[c], p.leaf, p.col));
+      const li = leafOf(footer, name, kind);
+      const chunks: ColumnChunk[] = [];
+      let numValues = 0;
+      let uncompressed = 0;
+      for (const g of groups) {
+        const c = footer.rowGroups[g].chunks[li];
+        chunks.push(c);
+        numValues += c.numValues;
+        uncompressed += c.uncompressedSize;
+      }
+      plan.push({ leaf: footer.leaves[li], chunks, col: new Column(kind, numRows, footer.leaves[li].maxDef, numValues, uncompressed) });
     }
-    const out = plan.map((p) => p.col.finish());
+    // Plain loops, no closures: a closure made per call loses its optimized code at every major GC (the code
+    // is held weakly), and recompiling them took ~14% of a read's CPU time.
+    const metas: ColumnChunk[] = new Array(plan.length);
+    for (let gi = 0; gi < groups.length; gi++) {
+      for (let c = 0; c < plan.length; c++) metas[c] = plan[c].chunks[gi];
+      const bytes = readChunks(fd, metas);
+      const pages: PageRef[][] = [];
+      const small: PageRef[] = [];
+      for (let c = 0; c < plan.length; c++) {
+        pages.push(pagesOf(bytes[c], metas[c]));
+        if (metas[c].codec !== Codec.ZSTD) continue;
+        for (const r of pages[c]) if (r.usize <= SMALL_PAGE && !storedBlocks(r.body)) small.push(r);
+      }
+      if (small.length > 1) {
+        const srcs: Uint8Array[] = [];
+        const sizes: number[] = [];
+        for (const r of small) { srcs.push(r.body); sizes.push(r.usize); }
+        const out = unzstdMany(srcs, sizes);
+        for (let i = 0; i < small.length; i++) small[i].page = out[i];
+      }
+      for (let c = 0; c < plan.length; c++) decodeChunk(pages[c], metas[c], plan[c].leaf, plan[c].col);
+    }
+    const out: ColumnBuffers[] = [];
+    for (const p of plan) out.push(p.col.finish());
     return { numRows, columns: out };
   } finally {
     fs.closeSync(fd);
@@ -752,12 +808,15 @@ export function decodeColumns(file: string, columns: readonly string[], rowGroup
 /** The distinct ArrayBuffers under decoded columns (to transfer them between threads). */
 export function buffersOf(d: DecodedColumns): ArrayBuffer[] {
   const set = new Set<ArrayBuffer>();
-  const add = (c: ColumnBuffers) => {
-    for (const a of [c.validity, c.offsets, c.values]) if (a) set.add(a.buffer as ArrayBuffer);
-    if (c.dictionary) add(c.dictionary);
-  };
-  d.columns.forEach(add);
+  for (const c of d.columns) addBuffers(c, set);
   return [...set];
+}
+
+function addBuffers(c: ColumnBuffers, set: Set<ArrayBuffer>): void {
+  if (c.validity) set.add(c.validity.buffer as ArrayBuffer);
+  if (c.offsets) set.add(c.offsets.buffer as ArrayBuffer);
+  set.add(c.values.buffer as ArrayBuffer);
+  if (c.dictionary) addBuffers(c.dictionary, set);
 }
 
 /** The Arrow data of a decoded column of `type` (zero-copy: it views the buffers). */

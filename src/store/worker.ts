@@ -78,15 +78,15 @@ async function handle(task: WorkerTask): Promise<{ result: unknown; transfer: Ar
     }
     case 'decodeFiles': {
       // Each file's buffers leave this thread at once: its own memory stays at one file's.
-      task.files.forEach((file, index) => {
+      for (let index = 0; index < task.files.length; index++) {
         let msg: FileResult;
         try {
-          msg = { index, columns: decodeColumns(file, task.columns) };
+          msg = { index, columns: decodeColumns(task.files[index], task.columns) };
         } catch (e) {
           msg = { index, failed: e instanceof Error ? e.message : String(e) };
         }
         task.port.postMessage(msg, 'columns' in msg ? buffersOf(msg.columns) : []);
-      });
+      }
       return { result: task.files.length, transfer: [] };
     }
     case 'rowGroups': {

@@ -112,15 +112,17 @@ export function unzstd(src: Uint8Array, size: number, scratch?: Uint8Array): Uin
  * (The addon's fixed cost per call dominates small pages, so without libzstd they go in one call.)
  */
 export function unzstdMany(srcs: Uint8Array[], sizes: number[]): Uint8Array[] {
-  const total = sizes.reduce((a, b) => a + b, 0);
+  let total = 0;
+  for (const n of sizes) total += n;
   if (native) {
     const out = new Uint8Array(total);
-    let k = 0;
-    return srcs.map((src, i) => {
-      const dst = out.subarray(k, (k += sizes[i]));
-      inflateInto(src, dst);
-      return dst;
-    });
+    const dsts: Uint8Array[] = [];
+    for (let i = 0, k = 0; i < srcs.length; k += sizes[i++]) {
+      const dst = out.subarray(k, k + sizes[i]);
+      inflateInto(srcs[i], dst);
+      dsts.push(dst);
+    }
+    return dsts;
   }
   const all = addon!.decodeSync(Buffer.concat(srcs));
   if (all.length !== total) throw new Error(`zstd: expected ${total} bytes, got ${all.length}`);
