@@ -4,9 +4,10 @@
  * o2o: the bench's model (bench/engine.ts) as one step session with onnxruntime's profiler; every ONNX node
  * is named after what made it (an op, '<Op>.grad', 'gradient-sum', 'optimizer': src/engine/emit.ts), so its
  * kernel times add up per source. torch: the bench's torch model under torch.profiler, self CPU time per
- * aten op (the optimizer's ops counted under the optimizer). The two alternate step by step after 2
- * warm-up steps, so both see the same load. Profilers time each kernel by the wall clock: under load both
- * sides' figures grow, so compare the shares and the two columns of one run, not absolute ms across runs.
+ * aten op (the optimizer's ops counted under the optimizer). Profilers time each kernel by the wall clock,
+ * which on a loaded machine also counts the time a kernel waits for a core (more for longer kernels, in
+ * proportion): so each side's shares are scaled to its median CPU time per step, taken around unprofiled
+ * steps. Profiled and unprofiled steps of the two sides alternate after 2 warm-up rounds.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,6 +16,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import ort from 'onnxruntime-node';
 import { TORCH_MODELS, cases, prepare } from '../bench/engine.ts';
+import { median } from '../bench/report.ts';
 import { adamw, buildTrainStep, hostTensor } from '../src/engine/index.ts';
 
 const argv = process.argv.slice(2);
@@ -55,6 +57,9 @@ def category(e):
     return next((c for k, c in CATS if e.name.startswith(k)), "other")
 print("{}", flush=True)
 for line in sys.stdin:
+    if line.strip() == "cpu":
+        c0 = time.process_time(); step(); print(json.dumps({"cpu_ms": (time.process_time() - c0) * 1000}), flush=True)
+        continue
     with tp.profile(activities=[tp.ProfilerActivity.CPU]) as prof:
         step()
     agg = collections.defaultdict(float)
@@ -67,15 +72,16 @@ async function main(): Promise<void> {
   const { model: m, batch } = prepare(c!);
   const step = buildTrainStep(m.g, { loss: m.loss, optimizer: adamw() });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'o2o-profile-'));
-  const session = await ort.InferenceSession.create(step.single(), {
+  const options: ort.InferenceSession.SessionOptions = {
     executionProviders: ['cpu'],
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
     interOpNumThreads: 1,
     intraOpNumThreads: threads,
-    enableProfiling: true,
-    profileFilePrefix: path.join(dir, 'o2o'),
-  });
+  };
+  const onnx = step.single();
+  const session = await ort.InferenceSession.create(onnx, { ...options, enableProfiling: true, profileFilePrefix: path.join(dir, 'o2o') });
+  const plain = await ort.InferenceSession.create(onnx, options);
   const feeds: Record<string, ort.Tensor> = {};
   for (const [k, v] of Object.entries({ ...step.initialState(), ...batch, lr: hostTensor('float32', [], [1e-4]) })) {
     feeds[k] = new ort.Tensor(v.dtype as 'float32', v.data as Float32Array, v.shape);
@@ -91,11 +97,20 @@ async function main(): Promise<void> {
   };
   await next();
   const torch: Record<string, number> = {};
+  const cpu = { o2o: [] as number[], torch: [] as number[] };
   for (let i = 0; i < steps + 2; i++) {
     await session.run(feeds);
-    child.stdin.write('{}\n');
+    child.stdin.write('profile\n');
     const t = await next();
-    if (i >= 2) for (const [k, v] of Object.entries(t)) torch[k] = (torch[k] ?? 0) + v / steps;
+    const c0 = process.cpuUsage();
+    await plain.run(feeds);
+    const c = process.cpuUsage(c0);
+    child.stdin.write('cpu\n');
+    const tc = (await next()).cpu_ms;
+    if (i < 2) continue;
+    for (const [k, v] of Object.entries(t)) torch[k] = (torch[k] ?? 0) + v / steps;
+    cpu.o2o.push((c.user + c.system) / 1000);
+    cpu.torch.push(tc);
   }
   child.stdin.end();
   session.endProfiling();
@@ -114,13 +129,16 @@ async function main(): Promise<void> {
   const kernels = Object.values(o2o).reduce((a, b) => a + b, 0);
   o2o['other'] = (o2o['other'] ?? 0) + run - kernels;
   const total = (x: Record<string, number>) => Object.values(x).reduce((a, b) => a + b, 0);
-  console.log(`${model}, ${threads} thread(s), ms per step (mean of ${steps} profiled steps each, alternating); o2o's 'other' includes onnxruntime's time between kernels`);
-  console.log(`${'category'.padEnd(46)} ${'o2o'.padStart(9)} ${'torch'.padStart(9)}`);
+  const [co, ct] = [median(cpu.o2o), median(cpu.torch)];
+  const [so, st] = [co / total(o2o), ct / total(torch)];
+  console.log(`${model}, ${threads} thread(s): CPU time per step (median of ${steps}) o2o ${co.toFixed(1)} ms, torch ${ct.toFixed(1)} ms, o2o/torch ${(co / ct).toFixed(3)};`);
+  console.log(`per category: each side's profiled shares (mean of ${steps} steps) times its CPU time per step, ms; o2o's 'other' includes onnxruntime's time between kernels`);
+  console.log(`${'category'.padEnd(46)} ${'o2o'.padStart(8)} ${'torch'.padStart(8)} ${'o2o share'.padStart(10)} ${'torch share'.padStart(12)}`);
   const keys = [...new Set([...Object.keys(o2o), ...Object.keys(torch)])].sort((a, b) => (o2o[b] ?? 0) - (o2o[a] ?? 0));
   for (const k of [...keys.filter((x) => x !== 'other'), 'other']) {
-    console.log(`${k.padEnd(46)} ${(o2o[k] ?? 0).toFixed(1).padStart(9)} ${(torch[k] ?? 0).toFixed(1).padStart(9)}`);
+    const [a, b] = [o2o[k] ?? 0, torch[k] ?? 0];
+    console.log(`${k.padEnd(46)} ${(a * so).toFixed(1).padStart(8)} ${(b * st).toFixed(1).padStart(8)} ${`${((100 * a) / total(o2o)).toFixed(1)}%`.padStart(10)} ${`${((100 * b) / total(torch)).toFixed(1)}%`.padStart(12)}`);
   }
-  console.log(`${'total'.padEnd(46)} ${total(o2o).toFixed(1).padStart(9)} ${total(torch).toFixed(1).padStart(9)}`);
 }
 
 await main();
