@@ -2,8 +2,8 @@
  * `npm run bench -- store [--quick]`: write and read synthetic steps (10 KB incompressible images,
  * 200-token lists and log-probs) through the store, and read the same part files with DuckDB as the
  * reference, in the same run. Figures: write MB/s and peak RSS, full read MB/s (o2o vs DuckDB), projected
- * read without images (o2o vs DuckDB), the CPU seconds of both reads (all threads), and the mean time of a
- * seeded shuffled 256-step minibatch with images.
+ * read without images (o2o vs DuckDB), the CPU seconds of the write and of both reads (all threads), and
+ * the mean time (and CPU time) of a seeded shuffled 256-step minibatch with images.
  * MB = 10^6 bytes of Arrow data (uncompressed column buffers).
  */
 import fs from 'node:fs';
@@ -92,12 +92,15 @@ export async function run(args: BenchArgs): Promise<void> {
       }
     }
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     await table.append(input());
     const writeS = (performance.now() - t0) / 1000;
+    const writeCpu = process.cpuUsage(c0);
     clearInterval(sampler);
     const mb = bytes / 1e6;
-    console.log(`write: ${mb.toFixed(0)} MB in ${writeS.toFixed(2)} s, peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
+    console.log(`write: ${mb.toFixed(0)} MB in ${writeS.toFixed(2)} s (${((writeCpu.user + writeCpu.system) / 1e6).toFixed(1)} CPU s, all threads), peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB = ${(peakRss / 1e6).toFixed(0)} MB`);
     figure({ bench: 'store', figure: 'write_mb_s', value: +(mb / writeS).toFixed(1), unit: 'MB/s', steps: total });
+    figure({ bench: 'store', figure: 'write_cpu_s', value: +((writeCpu.user + writeCpu.system) / 1e6).toFixed(1), unit: 'CPU s', steps: total });
     figure({ bench: 'store', figure: 'write_peak_rss', value: Math.round(peakRss / 2 ** 20), unit: 'MiB', steps: total });
 
     // Reference in the same run: parquet-wasm encoding the same kind of parts on this thread alone
@@ -184,17 +187,22 @@ export async function run(args: BenchArgs): Promise<void> {
     const batches = args.quick ? 10 : 100;
     const times: number[] = [];
     let t = performance.now();
+    let afterFirst = process.cpuUsage();
     for await (const mbatch of snap.sampler({ batchSize: 256, seed: 7 })) {
       const now = performance.now();
       times.push(now - t);
+      if (times.length === 1) afterFirst = process.cpuUsage();
       if (mbatch.getChild('obs_image')!.data.length === 0) throw new Error('no images');
       if (times.length >= batches + 1) break;
       t = performance.now();
     }
+    const sampled = process.cpuUsage(afterFirst);
     const mean = times.slice(1).reduce((a, b) => a + b, 0) / Math.max(1, times.length - 1);
+    const cpuMs = (sampled.user + sampled.system) / 1e3 / Math.max(1, times.length - 1);
     console.log(`load average at the end: ${os.loadavg()[0].toFixed(1)} (figures are only comparable within one run when the machine is shared)`);
-    console.log(`sampler: first minibatch ${times[0].toFixed(1)} ms, then mean ${mean.toFixed(1)} ms over ${times.length - 1}`);
+    console.log(`sampler: first minibatch ${times[0].toFixed(1)} ms, then mean ${mean.toFixed(1)} ms (${cpuMs.toFixed(1)} CPU ms) over ${times.length - 1}`);
     figure({ bench: 'store', figure: 'minibatch_256_images_ms', value: +mean.toFixed(2), unit: 'ms', batches: times.length - 1 });
+    figure({ bench: 'store', figure: 'minibatch_256_images_cpu_ms', value: +cpuMs.toFixed(2), unit: 'CPU ms', batches: times.length - 1 });
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }

@@ -88,24 +88,16 @@ export function projectedSchema(columns: readonly string[], extra: Field[] = [])
   return new Schema([...STEP_SCHEMA.fields.filter((f) => columns.includes(f.name)), ...extra], STEP_SCHEMA.metadata);
 }
 
-/** A utf8 column holding, for each [value, n] in turn, `value` n times. */
-function repeatedUtf8(type: Field['type'], runs: ReadonlyArray<readonly [string, number]>): Data {
-  const words = runs.map(([v]) => new TextEncoder().encode(v));
-  const length = runs.reduce((s, [, n]) => s + n, 0);
-  const offsets = new Int32Array(length + 1);
-  const data = new Uint8Array(runs.reduce((s, [, n], k) => s + words[k].length * n, 0));
-  let row = 0;
-  let at = 0;
-  runs.forEach(([, n], k) => {
-    const bytes = words[k];
-    const end = at + bytes.length * n;
-    for (let i = 0; i < n; i++, row++) offsets[row + 1] = offsets[row] + bytes.length;
-    // The value once, then the filled part copied onto the rest (doubling).
-    if (n) data.set(bytes, at);
-    for (let filled = bytes.length; at + filled < end; filled *= 2) data.copyWithin(at + filled, at, at + Math.min(filled, end - at - filled));
-    at = end;
-  });
-  return makeData({ type, length, nullCount: 0, valueOffsets: offsets, data } as never);
+/** A utf8 column holding `value` n times. */
+function constantUtf8(type: Field['type'], value: string, n: number): Data {
+  const bytes = new TextEncoder().encode(value);
+  const offsets = new Int32Array(n + 1);
+  const data = new Uint8Array(bytes.length * n);
+  for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i] + bytes.length;
+  // The value once, then the filled part copied onto the rest (doubling).
+  if (n) data.set(bytes);
+  for (let filled = bytes.length; filled < data.length; filled *= 2) data.copyWithin(filled, 0, Math.min(filled, data.length - filled));
+  return makeData({ type, length: n, nullCount: 0, valueOffsets: offsets, data } as never);
 }
 
 /** The columns the filter needs to see beyond the projection. */
@@ -158,7 +150,7 @@ export async function readFile(
   const result = await runInWorker<DecodeResult>({ kind: 'decode', file: f.file, columns: need, rowGroups });
   const schema = projectedSchema(columns);
   if ('columns' in result) {
-    const { batch, rows } = decodedBatch(result.columns, need, columns, [[f.task, result.columns.numRows]], filter);
+    const { batch, rows } = decodedBatch(result.columns, need, columns, f.task, filter);
     return [{ batch, rows }];
   }
   const decoded = tableFromIPC(result.ipc);
@@ -167,7 +159,7 @@ export async function readFile(
   for (const b of decoded.batches) {
     const keep = keptRows(b, filter);
     const children = schema.fields.map((field) => {
-      if (field.name === PARTITION_COLUMN) return repeatedUtf8(field.type, [[f.task, b.numRows]]);
+      if (field.name === PARTITION_COLUMN) return constantUtf8(field.type, f.task, b.numRows);
       const col = b.getChild(field.name);
       if (!col) throw new TableError(`${f.file}: expected column ${field.name}, got none (columns: ${b.schema.fields.map((x) => x.name).join(', ')})`);
       if (!sameType(col.type, field.type) && !(col.type.typeId === Type.Timestamp && field.type.typeId === Type.Timestamp)) {
@@ -183,12 +175,9 @@ export async function readFile(
   return out;
 }
 
-/**
- * The projected, filtered batch of decoded buffers of the `need` columns; the partition column is rebuilt
- * from `tasks` ([task, rows] per file, in order).
- */
+/** The projected, filtered batch of one file's decoded buffers of the `need` columns, with its `task`. */
 function decodedBatch(
-  d: DecodedColumns, need: readonly string[], columns: readonly StepFieldName[], tasks: ReadonlyArray<readonly [string, number]>, filter: StepFilter | undefined,
+  d: DecodedColumns, need: readonly string[], columns: readonly StepFieldName[], task: string, filter: StepFilter | undefined,
 ): DecodedPart {
   const { numRows, columns: decoded } = d;
   const byName = new Map<string, ColumnBuffers>(need.map((c, i) => [c, decoded[i]]));
@@ -196,7 +185,7 @@ function decodedBatch(
   const needSchema = projectedSchema(need);
   const keep = filter ? keptRows(batchOf(needSchema, needSchema.fields.map((x) => toData(x.type, byName.get(x.name)!)), numRows), filter) : null;
   const children = schema.fields.map((field) => (field.name === PARTITION_COLUMN
-    ? repeatedUtf8(field.type, tasks) : toData(field.type, byName.get(field.name)!)));
+    ? constantUtf8(field.type, task, numRows) : toData(field.type, byName.get(field.name)!)));
   const full = batchOf(schema, children, numRows);
   return { batch: keep ? gatherRows(schema, [{ batch: full, idx: keep }]) : full, rows: keep ?? identity(numRows) };
 }
@@ -229,7 +218,7 @@ export async function readRuns(runs: ReadonlyArray<readonly SnapshotFile[]>, col
       for (const r of results[k]) {
         const f = files[r.index];
         if ('failed' in r) out.push(...(await readFile(f, columns, filter)).map((p) => p.batch));
-        else out.push(decodedBatch(r.columns, need, columns, [[f.task, r.columns.numRows]], filter).batch);
+        else out.push(decodedBatch(r.columns, need, columns, f.task, filter).batch);
       }
     }
     return out;
