@@ -194,36 +194,33 @@ function decodedBatch(
  * Decodes `columns` of runs of files, each run in one worker task, into one batch per file (in order),
  * filtered; a file the JavaScript decoder does not read (another layout, or damaged) is read alone (readFile).
  *
- * Each worker posts a file's buffers to a port of its run as soon as it has decoded it, and they are taken
- * from the ports only once every run is done: V8 accounts a transferred buffer to the heap that receives it,
- * and buffers arriving one file at a time start a major GC of this heap every few tens of MB (5-9 in a read
- * of 185 MB), where buffers arriving at once start one or two.
+ * A worker posts each file's buffers to a port of its run as soon as it has decoded it, and they are taken
+ * from the port once the run is done: V8 accounts a transferred buffer to the heap that receives it, and
+ * buffers arriving one file at a time set off a major GC of this heap every few tens of MB (5-9 in a read of
+ * 185 MB), where buffers arriving at once set off about one per 64 MB (3).
  */
 export async function readRuns(runs: ReadonlyArray<readonly SnapshotFile[]>, columns: readonly StepFieldName[], filter: StepFilter | undefined): Promise<RecordBatch[]> {
   const need = [...new Set([...columns, ...filterColumns(filter)])].filter((c) => c !== PARTITION_COLUMN);
-  const channels = runs.map(() => new MessageChannel());
+  const perRun = await Promise.all(runs.map((files) => readRun(files, need, columns, filter)));
+  return perRun.flat();
+}
+
+async function readRun(files: readonly SnapshotFile[], need: string[], columns: readonly StepFieldName[], filter: StepFilter | undefined): Promise<RecordBatch[]> {
+  const { port1, port2 } = new MessageChannel();
   try {
-    await Promise.all(runs.map((files, k) => runInWorker<number>(
-      { kind: 'decodeFiles', files: files.map((f) => f.file), columns: need, port: channels[k].port2 }, [channels[k].port2],
-    )));
-    const results = channels.map(({ port1 }) => {
-      const got: FileResult[] = [];
-      for (let m = receiveMessageOnPort(port1); m; m = receiveMessageOnPort(port1)) got.push(m.message as FileResult);
-      return got;
-    });
+    await runInWorker<number>({ kind: 'decodeFiles', files: files.map((f) => f.file), columns: need, port: port2 }, [port2]);
+    const results: FileResult[] = [];
+    for (let m = receiveMessageOnPort(port1); m; m = receiveMessageOnPort(port1)) results.push(m.message as FileResult);
+    if (results.length !== files.length) throw new TableError(`${files[0].file}: a worker decoded ${results.length} of ${files.length} files`);
     const out: RecordBatch[] = [];
-    for (let k = 0; k < runs.length; k++) {
-      const files = runs[k];
-      if (results[k].length !== files.length) throw new TableError(`${files[0].file}: a worker decoded ${results[k].length} of ${files.length} files`);
-      for (const r of results[k]) {
-        const f = files[r.index];
-        if ('failed' in r) out.push(...(await readFile(f, columns, filter)).map((p) => p.batch));
-        else out.push(decodedBatch(r.columns, need, columns, f.task, filter).batch);
-      }
+    for (const r of results) {
+      const f = files[r.index];
+      if ('failed' in r) out.push(...(await readFile(f, columns, filter)).map((p) => p.batch));
+      else out.push(decodedBatch(r.columns, need, columns, f.task, filter).batch);
     }
     return out;
   } finally {
-    for (const { port1 } of channels) port1.close();
+    port1.close();
   }
 }
 
