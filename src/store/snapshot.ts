@@ -71,7 +71,7 @@ export class Snapshot {
 
   /**
    * The snapshot's rows as one Arrow table (columns in step-schema order, one batch per file): the files in
-   * one run per worker (see readFiles).
+   * one run per worker (see readRuns).
    */
   async read(opts: ReadOptions = {}): Promise<Table> {
     const columns = projection(opts.columns);
