@@ -56,8 +56,19 @@ export const PPO_DEFAULTS = {
    * 0 and, with valueTrunkGrad false, the policy does not move). An untrained value head makes GAE's
    * advantages grow with the step index (later steps are nearer the reward), a bias that pushed EZPoints'
    * first moves down: 100% to 58% within 1,200 env steps even with the trunk detached. Not in RL4VLM.
+   * The warm-up's value loss is not clipped (clipping holds each row's value within ±clipEps of its rollout
+   * value per update, so EZPoints' returns of 10 took 8 clipped updates to reach a loss of 1.3; unclipped, 3).
    */
   valueWarmup: 8,
+  /**
+   * A batch whose episodes all have the same (undiscounted) return trains the value head only, as the
+   * warm-up. Its GAE advantages are then only the value head's error, which per-batch normalisation scales
+   * to unit size: on EZPoints (every episode +10) one such update moved the policy to KL 0.024 and batch
+   * success fell from 100% to 88-91% for the rest of the run (PPO and CoSo, seed 0). The same idea as
+   * DAPO's dynamic sampling (Yu et al. 2025), which drops groups whose samples all succeed or all fail.
+   * Not in RL4VLM. Metric `value_only`: 1 for such updates (and the warm-up).
+   */
+  uniformValueOnly: true,
   /**
    * The value head's learning rate over lr (1e-3 with the default lr). With the trunk detached only the
    * head's small MLP fits the returns: at 1e-4 EZPoints' value loss fell from 33 to 26 in 8 updates, at 1e-3

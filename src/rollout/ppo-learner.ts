@@ -13,7 +13,7 @@ import { openTable } from '../store/index.ts';
 import { Rng } from '../util/rng.ts';
 import { buildCosoStep, counterfactualWeights, cosoConfig, zeroTokenSet } from '../algos/coso.ts';
 import { openScm, type Scm } from '../algos/coso-scm.ts';
-import { gaeEpisodes, normalizeAdvantages } from '../algos/gae.ts';
+import { gaeEpisodes, normalizeAdvantages, uniformReturns } from '../algos/gae.ts';
 import { buildPpoStep, cosineLr, cotLogLik, ppoConfig } from '../algos/ppo.ts';
 import { hash3, type RolloutBatch, type RolloutStep } from './actor.ts';
 import type { Learner, OnlineOptions } from './train-online.ts';
@@ -66,6 +66,9 @@ export async function openPpoLearner(runner: Runner, vlm: Vlm, o: OnlineOptions,
         reward: s.row.reward, value: s.gen.value, terminated: s.row.terminated, truncated: s.row.truncated, truncValue: s.truncValue,
       }))), cfg.gamma, cfg.gaeLambda);
       const adv = normalizeAdvantages(advantages);
+      // the warm-up, and batches without signal on the policy (cfg.uniformValueOnly), train the value head only
+      const valueOnly = k < cfg.valueWarmup || (cfg.uniformValueOnly && uniformReturns(batch.episodes.map((ep) => ep.map((s) => s.row))));
+      out.value_only = valueOnly ? 1 : 0;
       const logpOld = steps.map((s) => cotLogLik(s.gen.logprobs, new Float32Array(s.gen.tokens.length).fill(1), [s.gen.actionStart], cfg.cotLambda)[0]);
       let weights: Float32Array[] = [];
       if (scm && coso) {
@@ -79,8 +82,8 @@ export async function openPpoLearner(runner: Runner, vlm: Vlm, o: OnlineOptions,
           out.scm_acc = r.acc;
         }
         const t1 = performance.now();
-        // during the value warm-up the entropy bonus is off too (weights 0): the policy does not move
-        weights = k < cfg.valueWarmup ? seqs.map((q) => new Float32Array(q.length))
+        // in value-only updates the entropy bonus is off too (weights 0): the policy does not move
+        weights = valueOnly ? seqs.map((q) => new Float32Array(q.length))
           : await counterfactualWeights(seqs, steps.map((s) => Math.max(0, label(s))), scm.classify, { window: coso.window, nullToken: scm.nullToken, zeroTokens: zero, tail: scm.tail });
         out.scm_s = (t1 - t0) / 1000;
         out.weights_s = (performance.now() - t1) / 1000;
@@ -99,8 +102,10 @@ export async function openPpoLearner(runner: Runner, vlm: Vlm, o: OnlineOptions,
           })), pixels);
           const vec = (f: (i: number) => number): HostTensor => ({ dtype: 'float32', shape: [idx.length], data: Float32Array.from(idx, f) });
           feeds.logp_old = vec((i) => logpOld[i]);
-          feeds.adv = vec((i) => (k < cfg.valueWarmup ? 0 : adv[i]));
-          feeds.v_old = vec((i) => steps[i].gen.value);
+          feeds.adv = vec((i) => (valueOnly ? 0 : adv[i]));
+          // value-only updates fit the value unclipped: with v_old = ret, V_clip − ret = clip(V − ret, ±ε), never
+          // larger than V − ret, so max(·) is the plain squared error (clipping held each row to ±ε per update)
+          feeds.v_old = vec((i) => (valueOnly ? returns[i] : steps[i].gen.value));
           feeds.ret = vec((i) => returns[i]);
           if (scm) {
             const T = feeds.mask.shape[1];

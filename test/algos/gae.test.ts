@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gae, normalizeAdvantages, type GaeInput } from '../../src/algos/gae.ts';
+import { gae, normalizeAdvantages, uniformReturns, type GaeInput } from '../../src/algos/gae.ts';
 import { Rng } from '../../src/util/rng.ts';
 
 /** Oracle: A_t = Σ_k (γλ)^k δ_{t+k}, summed forward until the episode or the rollout ends. */
@@ -95,5 +95,15 @@ describe('gaeEpisodes', () => {
     expect(r.advantages[1]).toBeCloseTo(a[1], 12);
     expect(r.advantages[2]).toBeCloseTo(-1 + 0.9 * 3 - 0.5, 12);
     expect(() => gaeEpisodes([[s(0, 0)]], 0.9, 0.95)).toThrow(/episode 0 does not end/);
+  });
+
+  it('uniformReturns: true only when every episode has the same undiscounted return', () => {
+    const ep = (...r: number[]) => r.map((reward) => ({ reward }));
+    expect(uniformReturns([ep(0, 0, 10), ep(10), ep(0, 10)])).toBe(true); // EZPoints: all +10, lengths differ
+    expect(uniformReturns([ep(0, 0, 10), ep(-1, 0, 10)])).toBe(false); // an invalid step costs 1
+    expect(uniformReturns([ep(1), ep(-1), ep(0)])).toBe(false); // Blackjack: win, loss, draw
+    expect(uniformReturns([ep(-1, -1), ep(0, -1)])).toBe(false);
+    expect(uniformReturns([ep(-1, -1), ep(0, -1, -1)])).toBe(true); // equal sums, different paths
+    expect(uniformReturns([ep(0.1, 0.2), ep(0.3)])).toBe(true); // sums equal up to float rounding
   });
 });

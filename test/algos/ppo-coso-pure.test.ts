@@ -32,6 +32,13 @@ describe('PPO (plain-JS reference)', () => {
     expect(neg.pg).toBeCloseTo(2, 12); // min(−2, −1.1) = −2 → loss 2
   });
 
+  it('v_old = ret (the value warm-up) gives the unclipped squared error, however far V is', () => {
+    for (const v of [-7, -0.05, 0.3, 12]) {
+      const s = ppoLossReference({ logpNew: [0], logpOld: [0], adv: [0], v: [v], vOld: [2], ret: [2] }, { clipEps: 0.1, valueCoef: 1 });
+      expect(s.vf).toBeCloseTo(0.5 * (v - 2) ** 2, 12);
+    }
+  });
+
   it('config: spec defaults, JSON round trip, unknown keys refused', () => {
     const c = ppoConfig();
     expect([c.clipEps, c.valueCoef, c.gamma, c.gaeLambda, c.epochs, c.cotLambda]).toEqual([0.1, 0.5, 0.9, 0.95, 4, 0.5]);

@@ -89,7 +89,7 @@ describe('online PPO', () => {
 
 describe('online PPO, KL early stop', () => {
   it('an update stops its epochs once the KL estimate passes 1.5 x targetKl', async () => {
-    const settings = { stepsPerUpdate: 8, minibatchSize: 4, epochs: 4, valueWarmup: 0 };
+    const settings = { stepsPerUpdate: 8, minibatchSize: 4, epochs: 4, valueWarmup: 0, uniformValueOnly: false };
     const free = await trainOnline(opts({ out: path.join(root, 'kl-free'), dataset: 'kl-free', envSteps: 8, settings: { ...settings, targetKl: 0 } }));
     const stop = await trainOnline(opts({ out: path.join(root, 'kl-stop'), dataset: 'kl-stop', envSteps: 8, settings: { ...settings, targetKl: 1e-12 } }));
     expect(free.last.minibatch_steps).toBeGreaterThanOrEqual(8); // 4 epochs of >= 2 minibatches
@@ -112,10 +112,45 @@ describe('online PPO, KL early stop', () => {
   });
 });
 
+describe('online PPO, batches without signal', () => {
+  it('an update is value-only exactly when every episode of its batch (read back from the store) has the same return', async () => {
+    const settings = { stepsPerUpdate: 4, minibatchSize: 4, epochs: 1, valueWarmup: 0 };
+    await trainOnline(opts({ out: path.join(root, 'uniform'), dataset: 'uniform', envSteps: 60, settings }));
+    const ms = new RunFolder(path.join(root, 'uniform')).readMetrics();
+    const t = await (await openTable(root, 'uniform')).snapshot().then((s) => s.read({ columns: ['policy_version', 'episode_id', 'reward'] }));
+    expect(ms.length).toBeGreaterThanOrEqual(3);
+    ms.forEach((m, k) => {
+      const ret = new Map<string, number>();
+      for (let i = 0; i < t.numRows; i++) {
+        if (t.getChild('policy_version')!.get(i) !== 5 + k) continue;
+        const e = t.getChild('episode_id')!.get(i) as string;
+        ret.set(e, (ret.get(e) ?? 0) + (t.getChild('reward')!.get(i) as number));
+      }
+      expect(ret.size, `update ${k}`).toBeGreaterThan(0);
+      const rs = [...ret.values()];
+      expect(m.value_only, `update ${k}: returns ${rs.join(', ')}`).toBe(rs.every((r) => Math.abs(r - rs[0]) < 1e-6) ? 1 : 0);
+      if (m.value_only) expect(m.pg).toBe(0); // advantages fed as 0
+    });
+    expect(ms.some((m) => m.value_only === 0)).toBe(true);
+  });
+
+  it('one env, one episode per batch: every batch is uniform, so only the value head moves', async () => {
+    const settings = { stepsPerUpdate: 1, minibatchSize: 4, epochs: 1, valueWarmup: 0 };
+    const r = await trainOnline(opts({ out: path.join(root, 'single'), dataset: 'single', envs: 1, envSteps: 12, settings }));
+    const ms = new RunFolder(path.join(root, 'single')).readMetrics();
+    expect(ms.length).toBeGreaterThanOrEqual(1);
+    ms.forEach((m, k) => expect([m.episodes - (k ? ms[k - 1].episodes : 0), m.value_only, m.pg]).toEqual([1, 1, 0]));
+    const start = loadPolicy(from).vlm.weights, end = loadPolicy(r.policyFile).vlm.weights;
+    const moved = Object.keys(start).filter((n) => !Buffer.from(start[n].data.buffer).equals(Buffer.from(end[n].data.buffer)));
+    expect(moved.length).toBeGreaterThan(0);
+    expect(moved.every((n) => n.startsWith('value.')), moved.join(', ')).toBe(true);
+  });
+});
+
 describe('online CoSo and VLMQ-online', () => {
   it('CoSo pre-trains its SCM on the store and adds a finite weighted entropy', async () => {
     await noisyNumberLine(root, 'coso', 6);
-    const r = await trainOnline(opts({ algo: 'coso', out: path.join(root, 'coso'), dataset: 'coso', envSteps: 8, settings: { stepsPerUpdate: 8, minibatchSize: 4, epochs: 1, scmPretrainSteps: 5, valueWarmup: 0 } }));
+    const r = await trainOnline(opts({ algo: 'coso', out: path.join(root, 'coso'), dataset: 'coso', envSteps: 8, settings: { stepsPerUpdate: 8, minibatchSize: 4, epochs: 1, scmPretrainSteps: 5, valueWarmup: 0, uniformValueOnly: false } }));
     expect(r.last.scm_pretrain_rows).toBeGreaterThan(0);
     expect(Number.isFinite(r.last.entropy_b)).toBe(true);
     expect(r.last.entropy_b).toBeGreaterThan(0);
