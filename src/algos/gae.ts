@@ -46,13 +46,13 @@ export function gae(x: GaeInput, gamma: number, lambda: number): { advantages: F
   return { advantages: adv, returns: ret };
 }
 
-/** (A − mean) / (std + 1e-8) over all entries (population std). */
 /** Whether every episode has the same undiscounted return (then a batch carries no signal on the policy). */
 export function uniformReturns(episodes: readonly (readonly { reward: number }[])[]): boolean {
   const ret = episodes.map((ep) => ep.reduce((s, x) => s + x.reward, 0));
   return ret.every((r) => Math.abs(r - ret[0]) < 1e-9);
 }
 
+/** (A − mean) / (std + 1e-8) over all entries (population std). */
 export function normalizeAdvantages(a: ArrayLike<number>): Float64Array {
   const n = a.length;
   if (n === 0) return new Float64Array(0);

@@ -63,8 +63,8 @@ export const PPO_DEFAULTS = {
   /**
    * A batch whose episodes all have the same (undiscounted) return trains the value head only, as the
    * warm-up. Its GAE advantages are then only the value head's error, which per-batch normalisation scales
-   * to unit size: on EZPoints (every episode +10) one such update moved the policy to KL 0.024 and batch
-   * success fell from 100% to 88-91% for the rest of the run (PPO and CoSo, seed 0). The same idea as
+   * to unit size: on EZPoints (every episode +10) one such update moved the policy to KL 0.024, and seed 0
+   * ended at 92.5% (PPO) and 80.0% (CoSo) from a start at 100%; with this on, 100% on 3 seeds. The same idea as
    * DAPO's dynamic sampling (Yu et al. 2025), which drops groups whose samples all succeed or all fail.
    * Not in RL4VLM. Metric `value_only`: 1 for such updates (and the warm-up).
    */
