@@ -1,9 +1,10 @@
 /**
  * `npm run bench -- online [--quick] [--from POLICY] [--tasks numberline,ezpoints,blackjack] [--seeds N]
- *  [--first-seed N] [--env-steps N] [--offline-episodes N] [--offline-steps N] [--eval N] [--algos ppo,coso]
+ *  [--first-seed N] [--env-steps N] [--offline-episodes N] [--offline-steps N] [--offline-noise P] [--eval N] [--algos ppo,coso]
  *  [--settings JSON] [--keep DIR]` (PPO/CoSo settings over the bench's): PPO vs CoSo from
  * the same starting policy, the same env-step budget and seeds. Without --from, the starting policy is trained
- * here by SFT on expert episodes of each task (the offline checkpoint). Per run it prints the learning curve
+ * here by SFT on expert episodes of each task (the offline checkpoint), or with --offline-noise P on episodes of
+ * the noisy expert (a wrong reading and a wrong action each with probability P per step): a weak start. Per run it prints the learning curve
  * (success over the last 200 training episodes vs env steps) and reports the final success on `--eval` fresh
  * episodes at the eval temperature 0.2 (the starting policy's too), wall time and env steps/s; per task,
  * CoSo's wall time over PPO's, and where each run's time went (rollouts, store commits, updates; CoSo's SCM
@@ -54,11 +55,13 @@ export async function run(args: BenchArgs): Promise<void> {
   const firstSeed = num(args.argv, 'first-seed', 0);
   const envSteps = num(args.argv, 'env-steps', q ? 24 : 5000);
   const offlineEpisodes = num(args.argv, 'offline-episodes', 1000);
+  const offlineNoise = num(args.argv, 'offline-noise', 0);
   // Blackjack's cards are small (15x21 px at 64 px): after 600 SFT steps its read-out is at chance, after
   // 2,000 every card of 128 test states is read
   const offlineSteps = (task: string) => num(args.argv, 'offline-steps', task === 'blackjack' ? 2000 : 600);
   // a win rate near 0.42 has sd 1.6 points over 1,000 episodes
   const evalEpisodes = (task: string) => num(args.argv, 'eval', q ? 8 : task === 'blackjack' ? 1000 : 200);
+  const base = (task: string) => `${task}-${offlineNoise > 0 ? 'noisy' : 'expert'}`;
   const algos = (opt(args.argv, 'algos') ?? 'ppo,coso').split(',') as ('ppo' | 'coso')[];
   const keep = opt(args.argv, 'keep');
   if (keep && fs.existsSync(keep) && fs.readdirSync(keep).length) throw new Error(`bench online: --keep ${keep} is not empty (give a new or empty folder)`);
@@ -71,10 +74,10 @@ export async function run(args: BenchArgs): Promise<void> {
         from = path.join(root, 'fresh.safetensors');
         savePolicy(from, createVlm(vlmConfig(QUICK_MODEL), makeTokenizer('byte')), 0);
       } else if (!from) {
-        const table = await openTable(root, `${task}-expert`, { create: true });
-        await generateToTable(table, { task, policy: 'expert', episodes: offlineEpisodes, seed: 0, noise: 0, batch: 500, quiet: true });
+        const table = await openTable(root, base(task), { create: true });
+        await generateToTable(table, { task, policy: offlineNoise > 0 ? 'noisy' : 'expert', episodes: offlineEpisodes, seed: 0, noise: offlineNoise, batch: 500, quiet: true });
         from = (await trainOffline({
-          storeRoot: root, dataset: `${task}-expert`, algo: 'sft', settings: { batchSize: 16, lr: 1e-3 },
+          storeRoot: root, dataset: base(task), algo: 'sft', settings: { batchSize: 16, lr: 1e-3 },
           model: benchTaskModel(task),
           steps: offlineSteps(task), out: path.join(root, `${task}-sft`), seed: 0, checkpointEvery: offlineSteps(task), logEvery: 50, threads: 2,
         })).policyFile;
@@ -93,9 +96,9 @@ export async function run(args: BenchArgs): Promise<void> {
             ...(q ? { stepsPerUpdate: 8, minibatchSize: 8, epochs: 1, ...(algo === 'coso' ? { scmPretrainSteps: 2 } : {}) } : { stepsPerUpdate: 128, minibatchSize: 16 }),
             ...JSON.parse(opt(args.argv, 'settings') ?? '{}'),
           };
-          // every run starts from the same store content, the expert episodes (CoSo's SCM pre-trains on them)
+          // every run starts from the same store content, the offline episodes (CoSo's SCM pre-trains on them)
           const dataset = `${task}-${algo}-${seed}`;
-          if (fs.existsSync(path.join(root, `${task}-expert`))) fs.cpSync(path.join(root, `${task}-expert`), path.join(root, dataset), { recursive: true });
+          if (fs.existsSync(path.join(root, base(task)))) fs.cpSync(path.join(root, base(task)), path.join(root, dataset), { recursive: true });
           const t0 = performance.now();
           const r = await trainOnline({
             from, task, algo, settings, envSteps, envs: q ? 4 : 16, out, seed, storeRoot: root, dataset, threads: 2, quiet: q,

@@ -64,4 +64,25 @@ ent = -(p * torch.log_softmax(logits, -1)).sum(-1)
 hb = (w * ent * mask).sum() / mask.sum()
 out['entropy'] = dict(logits=logits.flatten().tolist(), q=q.flatten().tolist(), mask=mask.flatten().tolist(), w=w.flatten().tolist(),
                       V=V, entropy=ent.flatten().tolist(), weighted=hb.item(), softValue=(p * q).sum(-1).flatten().tolist())
+# Token-level PPO policy loss (ratioLevel 'token'): a ratio per token, clipped alone, summed with the lambda
+# weights (0 on padding). Appended last so the values above keep their random draws.
+Bk, Tk, lam = 4, 6, 0.5
+lengths, starts = [6, 3, 5, 1], [4, 0, 2, 1]
+wk = torch.zeros(Bk, Tk)
+for b in range(Bk):
+    for i in range(lengths[b]):
+        wk[b, i] = lam if i < starts[b] else 1.0
+mk = (wk > 0).double()
+lo = torch.randn(Bk, Tk) - 2
+ln = (lo + 0.15 * torch.randn(Bk, Tk)).requires_grad_()
+ak = torch.randn(Bk)
+rk = torch.exp((ln - lo) * mk)
+surr = torch.min(rk * ak[:, None], torch.clamp(rk, 1 - eps, 1 + eps) * ak[:, None])
+pgk = -(surr * wk).sum(1).mean()
+pgk.backward()
+klk = (((rk - 1) - (ln - lo) * mk) * wk).sum(1).mean()
+out['ppoToken'] = dict(clipEps=eps, w=wk.flatten().tolist(), mask=mk.flatten().tolist(), logpOld=lo.flatten().tolist(),
+                       logpNew=ln.detach().flatten().tolist(), adv=ak.tolist(), pg=pgk.item(), kl=klk.item(),
+                       clipFrac=(((rk - 1).abs() > eps).double() * mk).sum().item() / mk.sum().item(),
+                       gradLogpNew=ln.grad.flatten().tolist())
 print(json.dumps(out))

@@ -7,9 +7,12 @@
  *   L_v  = mean_b ½·max((V − R)², (V_old + clip(V − V_old, −ε, ε) − R)²)
  *   L    = L_pg + c_v·L_v                                            (no entropy bonus; CoSo adds one)
  * Shapes: logp, mask: [B, T] (generated tokens, padded); actionStart, adv, ret, vOld, logpOld: [B].
+ * ratioLevel 'token' (not RL4VLM): ρ_i = exp(log π_new(y_i) − log π_old(y_i)) per token,
+ *   L_pg = mean_b Σ_i w_i·−min(ρ_i·A, clip(ρ_i, 1−ε, 1+ε)·A)        w_i = λ before s, 1 from s on
+ * whose gradient at ρ = 1 is the sequence form's; only the trust region differs (each token clipped alone).
  */
 import {
-  abs, adamw, add, buildTrainStep, cast, clip, exp, Graph, greater, maximum, meanAll, minimum, mul, neg, stopGradient, sub, sum,
+  abs, adamw, add, buildTrainStep, cast, clip, div, exp, Graph, greater, maximum, meanAll, minimum, mul, neg, stopGradient, sub, sum, sumAll, unsqueeze,
   type Tensor, type TrainStepModel,
 } from '../engine/index.ts';
 import { targetLogprobs, teacherForced, teacherForcedInputs, thoughtMask, values, vocabLogprobs, type TfInputs } from '../models/policy.ts';
@@ -22,6 +25,12 @@ export const PPO_DEFAULTS = {
   gaeLambda: 0.95,
   cotLambda: 0.5,
   clipEps: 0.1,
+  /**
+   * Where the ratio is taken and clipped. 'sequence' (RL4VLM): one ratio per action, of the λ-scaled
+   * log-likelihood. 'token': one ratio per generated token, each clipped alone, the clipped surrogates summed
+   * with the λ weights (the gradient at ρ = 1 is the same as 'sequence''s).
+   */
+  ratioLevel: 'sequence' as 'sequence' | 'token',
   valueCoef: 0.5,
   epochs: 4,
   minibatchSize: 32,
@@ -130,6 +139,34 @@ export function ppoLossReference(
   return { loss: pg + cfg.valueCoef * vf, pg, vf, ratioMean: rs / B, clipFrac: cf / B, approxKl: kl / B };
 }
 
+/**
+ * Plain-JS token-level PPO policy loss (reference for ppoTokenLoss). logpNew, logpOld, w: [B·T] (w: the λ
+ * token weights, 0 on padding); adv: [B]. pg = mean_b Σ_i w_bi·−min(ρ_bi·A_b, clip(ρ_bi)·A_b); kl: mean_b of
+ * the λ-weighted sum of per-token k3 estimates; ratioMean, clipFrac over the tokens with w > 0.
+ */
+export function ppoTokenLossReference(
+  x: { logpNew: ArrayLike<number>; logpOld: ArrayLike<number>; w: ArrayLike<number>; adv: ArrayLike<number> },
+  cfg: Pick<PpoConfig, 'clipEps'>,
+): { pg: number; ratioMean: number; clipFrac: number; approxKl: number } {
+  const B = x.adv.length, T = x.w.length / B, e = cfg.clipEps;
+  let pg = 0, rs = 0, cf = 0, kl = 0, n = 0;
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < T; i++) {
+      const w = x.w[b * T + i];
+      if (w === 0) continue;
+      const d = x.logpNew[b * T + i] - x.logpOld[b * T + i];
+      const r = Math.exp(d);
+      const rc = Math.min(Math.max(r, 1 - e), 1 + e);
+      pg += w * -Math.min(r * x.adv[b], rc * x.adv[b]);
+      kl += w * (r - 1 - d);
+      rs += r;
+      cf += Math.abs(r - 1) > e ? 1 : 0;
+      n++;
+    }
+  }
+  return { pg: pg / B, ratioMean: rs / n, clipFrac: cf / n, approxKl: kl / B };
+}
+
 /** Cosine learning-rate schedule from lr to lrEnd over `total` updates. */
 export function cosineLr(cfg: Pick<PpoConfig, 'lr' | 'lrEnd'>, update: number, total: number): number {
   const p = Math.min(1, update / Math.max(1, total));
@@ -168,8 +205,31 @@ export function ppoLoss(
 }
 
 /**
- * The PPO graph on the policy: what CoSo extends. Inputs besides the teacher-forced batch: logp_old, adv,
- * v_old, ret [B]. logp: the vocabulary log-probs at the sampling temperature [B, out, V] (CoSo's entropy reads
+ * The token-level PPO loss as graph code (ratioLevel 'token'). logp, logpOld, tokWeight, mask: [B, T]
+ * (logpOld: the behaviour log-probs per generated token, padded); v, adv, vOld, ret: [B]. The value loss is
+ * ppoLoss's. Outputs as ppoLoss, ratio and clipFrac over the generated tokens.
+ */
+export function ppoTokenLoss(
+  x: { logp: Tensor; tokWeight: Tensor; mask: Tensor; v: Tensor; logpOld: Tensor; adv: Tensor; vOld: Tensor; ret: Tensor },
+  cfg: Pick<PpoConfig, 'clipEps' | 'valueCoef'>,
+): { loss: Tensor; pg: Tensor; vf: Tensor; ratio: Tensor; clipFrac: Tensor; kl: Tensor } {
+  const e = cfg.clipEps;
+  const logRatio = mul(sub(x.logp, x.logpOld), x.mask); // padding: ratio 1, weight 0
+  const ratio = exp(logRatio);
+  const adv = unsqueeze(x.adv, [1]);
+  const surr = minimum(mul(ratio, adv), mul(clip(ratio, 1 - e, 1 + e), adv));
+  const pg = neg(meanAll(sum(mul(surr, x.tokWeight), [1])));
+  const vClip = add(x.vOld, clip(sub(x.v, x.vOld), -e, e));
+  const vf = meanAll(mul(maximum(mul(sub(x.v, x.ret), sub(x.v, x.ret)), mul(sub(vClip, x.ret), sub(vClip, x.ret))), 0.5));
+  const n = sumAll(x.mask);
+  const clipFrac = div(sumAll(mul(cast(greater(abs(sub(ratio, 1)), e), ratio.dtype), x.mask)), n);
+  const kl = meanAll(sum(mul(sub(sub(ratio, 1), logRatio), x.tokWeight), [1]));
+  return { loss: add(pg, mul(vf, cfg.valueCoef)), pg, vf, ratio: div(sumAll(mul(ratio, x.mask)), n), clipFrac, kl };
+}
+
+/**
+ * The PPO graph on the policy: what CoSo extends. Inputs besides the teacher-forced batch: logp_old ([B] the
+ * λ-scaled behaviour log-likelihood, or [B, out] per token with ratioLevel 'token'), adv, v_old, ret [B]. logp: the vocabulary log-probs at the sampling temperature [B, out, V] (CoSo's entropy reads
  * them too: one log-softmax for both).
  */
 export function ppoGraph(m: Vlm, cfg: PpoConfig): { g: Graph; x: TfInputs; logp: Tensor; out: ReturnType<typeof ppoLoss> } {
@@ -181,10 +241,13 @@ export function ppoGraph(m: Vlm, cfg: PpoConfig): { g: Graph; x: TfInputs; logp:
   const vec = (name: string) => g.input(name, 'float32', ['batch']);
   const tokWeight = add(x.mask, mul(thoughtMask(x.mask, x.actionStart), cfg.cotLambda - 1));
   const logp = vocabLogprobs(logits, cfg.temperature);
-  const out = ppoLoss({
+  const common = {
     logp: targetLogprobs(logp, x.targets), tokWeight, v: values(p, cfg.valueTrunkGrad ? h : stopGradient(h)),
-    logpOld: vec('logp_old'), adv: vec('adv'), vOld: vec('v_old'), ret: vec('ret'),
-  }, cfg);
+    adv: vec('adv'), vOld: vec('v_old'), ret: vec('ret'),
+  };
+  const out = cfg.ratioLevel === 'token'
+    ? ppoTokenLoss({ ...common, mask: x.mask, logpOld: g.input('logp_old', 'float32', ['batch', 'out']) }, cfg)
+    : ppoLoss({ ...common, logpOld: vec('logp_old') }, cfg);
   return { g, x, logp, out };
 }
 

@@ -101,7 +101,12 @@ export async function openPpoLearner(runner: Runner, vlm: Vlm, o: OnlineOptions,
             image: steps[i].row.obs_image, prompt: steps[i].row.obs_text, output: steps[i].gen.tokens, actionStart: steps[i].gen.actionStart,
           })), pixels);
           const vec = (f: (i: number) => number): HostTensor => ({ dtype: 'float32', shape: [idx.length], data: Float32Array.from(idx, f) });
-          feeds.logp_old = vec((i) => logpOld[i]);
+          if (cfg.ratioLevel === 'token') {
+            const T = feeds.mask.shape[1];
+            const lo = new Float32Array(idx.length * T);
+            idx.forEach((i, r) => lo.set(steps[i].gen.logprobs, r * T));
+            feeds.logp_old = { dtype: 'float32', shape: [idx.length, T], data: lo };
+          } else feeds.logp_old = vec((i) => logpOld[i]);
           feeds.adv = vec((i) => (valueOnly ? 0 : adv[i]));
           // value-only updates fit the value unclipped: with v_old = ret, V_clip − ret = clip(V − ret, ±ε), never
           // larger than V − ret, so max(·) is the plain squared error (clipping held each row to ±ε per update)

@@ -7,7 +7,7 @@ import { Graph, type Tensor } from '../../src/engine/graph.ts';
 import { openRunner, type Runner } from '../../src/engine/runner.ts';
 import { buildInference } from '../../src/engine/train.ts';
 import { afsftLoss, afsftLossReference, softValue } from '../../src/algos/afsft.ts';
-import { cotLogLik, cotTokenWeights, ppoLoss, ppoLossReference } from '../../src/algos/ppo.ts';
+import { cotLogLik, cotTokenWeights, ppoLoss, ppoLossReference, ppoTokenLoss, ppoTokenLossReference } from '../../src/algos/ppo.ts';
 import { weightedEntropy } from '../../src/algos/coso.ts';
 import { tokenEntropy } from '../../src/models/policy.ts';
 import { sftLoss, sftLossReference } from '../../src/algos/sft.ts';
@@ -67,6 +67,61 @@ describe('graph losses', () => {
     });
     expect(r.ratio[0]).toBeCloseTo(1, 12);
     expect(r.clipFrac[0]).toBe(0);
+  });
+
+  it('PPO per token: policy loss, KL, clip fraction and the gradient w.r.t. log π_new equal PyTorch and the reference', async () => {
+    const p = golden.ppoToken, B = p.adv.length, T = p.w.length / B;
+    const g = new Graph();
+    const inp = (n: string, shape: number[]) => g.input(n, 'float64', shape);
+    const x = { logp: inp('logp', [B, T]), tokWeight: inp('tw', [B, T]), mask: inp('mask', [B, T]), v: inp('v', [B]), logpOld: inp('lo', [B, T]), adv: inp('adv', [B]), vOld: inp('vo', [B]), ret: inp('ret', [B]) };
+    const out = ppoTokenLoss(x, { clipEps: p.clipEps, valueCoef: 0.5 });
+    const [dlogp] = gradients(out.pg, [x.logp]);
+    const zeros = f64([B], new Array(B).fill(0));
+    const r = await run(g, { pg: out.pg, vf: out.vf, kl: out.kl, clipFrac: out.clipFrac, dlogp }, {
+      logp: f64([B, T], p.logpNew), tw: f64([B, T], p.w), mask: f64([B, T], p.mask), lo: f64([B, T], p.logpOld),
+      adv: f64([B], p.adv), v: zeros, vo: zeros, ret: zeros,
+    });
+    expect(p.clipFrac).toBeGreaterThan(0.2); // both branches of the min are exercised
+    expect(r.pg[0]).toBeCloseTo(p.pg, 12);
+    expect(r.vf[0]).toBe(0);
+    expect(r.kl[0]).toBeCloseTo(p.kl, 12);
+    expect(r.clipFrac[0]).toBeCloseTo(p.clipFrac, 12);
+    p.gradLogpNew.forEach((d: number, i: number) => expect(r.dlogp[i]).toBeCloseTo(d, 12));
+    const ref = ppoTokenLossReference(p, p);
+    expect(ref.pg).toBeCloseTo(p.pg, 12);
+    expect(ref.approxKl).toBeCloseTo(p.kl, 12);
+    expect(ref.clipFrac).toBeCloseTo(p.clipFrac, 12);
+  });
+
+  it('PPO per token: at the behaviour policy its gradient equals the sequence form\'s; once moved, each token is clipped alone', async () => {
+    const B = 3, T = 5, lengths = [5, 2, 4], as = [3, 0, 2];
+    const rng = new Rng(7);
+    const old = Array.from({ length: B * T }, () => -0.2 - rng.float() * 2);
+    const tw = cotTokenWeights(lengths, as, T, 0.5);
+    const mask = Array.from(tw, (w) => (w > 0 ? 1 : 0));
+    const adv = [1.5, -0.7, 0.4];
+    const grad = async (level: 'sequence' | 'token', logp: number[]) => {
+      const g = new Graph();
+      const inp = (n: string, shape: number[]) => g.input(n, 'float64', shape);
+      const common = { logp: inp('logp', [B, T]), tokWeight: inp('tw', [B, T]), v: inp('v', [B]), adv: inp('adv', [B]), vOld: inp('vo', [B]), ret: inp('ret', [B]) };
+      const out = level === 'token'
+        ? ppoTokenLoss({ ...common, mask: inp('mask', [B, T]), logpOld: inp('lo', [B, T]) }, { clipEps: 0.1, valueCoef: 0.5 })
+        : ppoLoss({ ...common, logpOld: inp('lo', [B]) }, { clipEps: 0.1, valueCoef: 0.5 });
+      const [d] = gradients(out.pg, [common.logp]);
+      const zeros = f64([B], [0, 0, 0]);
+      const feeds: Record<string, HostTensor> = { logp: f64([B, T], logp), tw: f64([B, T], tw), adv: f64([B], adv), v: zeros, vo: zeros, ret: zeros };
+      if (level === 'token') Object.assign(feeds, { mask: f64([B, T], mask), lo: f64([B, T], old) });
+      else feeds.lo = f64([B], cotLogLik(old, mask, as, 0.5));
+      return (await run(g, { d }, feeds)).d;
+    };
+    const seq = await grad('sequence', old), tok = await grad('token', old);
+    tok.forEach((d, i) => expect(d).toBeCloseTo(seq[i], 12));
+    expect(tok.some((d) => Math.abs(d) > 0.1)).toBe(true);
+    // raise one token of row 0 (A > 0) past 1 + ε: only that token's gradient stops
+    const moved = old.slice();
+    moved[1] += 0.3;
+    const tokMoved = await grad('token', moved);
+    tokMoved.forEach((d, i) => expect(d).toBeCloseTo(i === 1 ? 0 : tok[i], 12));
   });
 
   it('CoSo: token entropy and H^B equal PyTorch', async () => {

@@ -87,6 +87,23 @@ describe('online PPO', () => {
   });
 });
 
+describe('online PPO, ratio per token', () => {
+  it('the per-token ratio is 1 at the first epoch on the stored behaviour log-probs, and the policy moves', async () => {
+    const settings = { stepsPerUpdate: 4, minibatchSize: 4, epochs: 2, valueWarmup: 0, uniformValueOnly: false, targetKl: 0, ratioLevel: 'token' };
+    const r = await trainOnline(opts({ out: path.join(root, 'tok'), dataset: 'tok', envSteps: 30, settings }));
+    const ms = new RunFolder(path.join(root, 'tok')).readMetrics();
+    expect(ms.length).toBeGreaterThanOrEqual(2);
+    for (const m of ms) {
+      expect(m.ratio_first).toBeCloseTo(1, 4);
+      expect(m.kl).toBeGreaterThan(0); // later minibatch steps see a moved policy
+      expect(Number.isFinite(m.pg)).toBe(true);
+    }
+    const before = loadPolicy(from).vlm.weights, after = loadPolicy(r.policyFile).vlm.weights;
+    const moved = Object.keys(before).filter((n) => !n.startsWith('value.') && !Buffer.from(before[n].data.buffer).equals(Buffer.from(after[n].data.buffer)));
+    expect(moved.length).toBeGreaterThan(0);
+  });
+});
+
 describe('online PPO, KL early stop', () => {
   it('an update stops its epochs once the KL estimate passes 1.5 x targetKl', async () => {
     const settings = { stepsPerUpdate: 8, minibatchSize: 4, epochs: 4, valueWarmup: 0, uniformValueOnly: false };
