@@ -2,6 +2,7 @@
  * Learning curves of `npm run bench -- online` as standalone SVG files, one per task:
  *   npm run bench -- online ... | tee online.log
  *   npx tsx tools/online-curves.ts online.log docs/    → docs/online-<task>.svg
+ *   npx tsx tools/online-curves.ts online.log docs/ noisy-start    → docs/online-<task>-noisy-start.svg
  * Reads the bench's per-run lines ("<task> <algo> seed <n>: ... curve <env steps>:<success>% ..."), where
  * success is over the last 200 training episodes.
  */
@@ -9,8 +10,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { lineChart, standaloneSvg, type Series } from '../src/report/svg.ts';
 
-const [log, outDir] = process.argv.slice(2);
-if (!log || !outDir) throw new Error('usage: tools/online-curves.ts <bench log> <output folder>');
+const [log, outDir, suffix] = process.argv.slice(2);
+if (!log || !outDir) throw new Error('usage: tools/online-curves.ts <bench log> <output folder> [file name suffix]');
 const byTask = new Map<string, Series[]>();
 for (const line of fs.readFileSync(log, 'utf8').split('\n')) {
   const m = /^(\w+) (\w+) seed (\d+): .* curve (.*)$/.exec(line);
@@ -26,9 +27,9 @@ for (const line of fs.readFileSync(log, 'utf8').split('\n')) {
 if (!byTask.size) throw new Error(`${log}: no curve lines of bench online`);
 fs.mkdirSync(outDir, { recursive: true });
 for (const [task, series] of byTask) {
-  const file = path.join(outDir, `online-${task}.svg`);
+  const file = path.join(outDir, `online-${task}${suffix ? `-${suffix}` : ''}.svg`);
   fs.writeFileSync(file, standaloneSvg(lineChart({
-    title: `${task}: success over the last 200 training episodes`, xLabel: 'env steps', yLabel: 'success', series, yRange: [0, 1],
+    title: `${task}${suffix ? ` (${suffix})` : ''}: success over the last 200 training episodes`, xLabel: 'env steps', yLabel: 'success', series, yRange: [0, 1],
   })));
   console.log(file);
 }
