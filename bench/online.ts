@@ -6,7 +6,8 @@
  * here by SFT on expert episodes of each task (the offline checkpoint), or with --offline-noise P on episodes of
  * the noisy expert (a wrong reading and a wrong action each with probability P per step): a weak start. Per run it prints the learning curve
  * (success over the last 200 training episodes vs env steps) and reports the final success on `--eval` fresh
- * episodes at the eval temperature 0.2 (the starting policy's too), wall time and env steps/s; per task,
+ * episodes at the eval temperature 0.2 (the starting policy's too, and the scripted expert's on the same
+ * episodes), wall time and env steps/s; per task,
  * CoSo's wall time over PPO's, and where each run's time went (rollouts, store commits, updates; CoSo's SCM
  * training and counterfactual weights). --keep DIR: work in DIR and keep it (datasets, SFT policy, run folders).
  * --quick: a tiny fresh model and a few dozen env steps (seconds; a test runs it).
@@ -16,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { generateToTable } from '../src/envs/generate.ts';
 import { createVlm, vlmConfig } from '../src/models/vlm.ts';
-import { evaluate } from '../src/rollout/evaluate.ts';
+import { evaluate, evaluateScripted } from '../src/rollout/evaluate.ts';
 import { openTable } from '../src/store/index.ts';
 import { makeTokenizer, savePolicy } from '../src/rollout/policy-file.ts';
 import { RunFolder } from '../src/rollout/run-folder.ts';
@@ -86,6 +87,10 @@ export async function run(args: BenchArgs): Promise<void> {
       const start = await evaluate({ ...evalOpts, policyFile: from });
       console.log(`${task} start: success ${(100 * start.success.value).toFixed(1)}% [${(100 * start.success.lo).toFixed(1)}, ${(100 * start.success.hi).toFixed(1)}] over ${start.episodes} episodes`);
       figure({ bench: 'online', figure: 'eval_success', task, algo: 'start', value: start.success.value, unit: 'fraction', episodes: start.episodes, lo: start.success.lo, hi: start.success.hi });
+      // the scripted expert (it reads the true state) on the same episodes: what these deals allow
+      const expert = await evaluateScripted({ policy: 'expert', task, episodes: evalOpts.episodes, seed: evalOpts.seed, envs: evalOpts.envs });
+      console.log(`${task} scripted expert on the same episodes: success ${(100 * expert.success.value).toFixed(1)}% [${(100 * expert.success.lo).toFixed(1)}, ${(100 * expert.success.hi).toFixed(1)}]`);
+      figure({ bench: 'online', figure: 'eval_success', task, algo: 'expert', value: expert.success.value, unit: 'fraction', episodes: expert.episodes, lo: expert.success.lo, hi: expert.success.hi });
       const wall: Record<string, number[]> = {};
       // seeds outside, algorithms inside: PPO's and CoSo's runs of a seed follow each other, so a change in the
       // machine's load shifts both
