@@ -79,7 +79,8 @@ export async function run(args: BenchArgs): Promise<void> {
         await generateToTable(table, { task, policy: offlineNoise > 0 ? 'noisy' : 'expert', episodes: offlineEpisodes, seed: 0, noise: offlineNoise, batch: 500, quiet: true });
         from = (await trainOffline({
           storeRoot: root, dataset: base(task), algo: 'sft', settings: { batchSize: 16, lr: 1e-3 },
-          model: benchTaskModel(task),
+          // the noisy expert's misread thoughts run longer (EZPoints: 164 tokens with EOS at noise 0.4)
+          model: offlineNoise > 0 ? { ...benchTaskModel(task), maxNewTokens: benchTaskModel(task).maxNewTokens + 64 } : benchTaskModel(task),
           steps: offlineSteps(task), out: path.join(root, `${task}-sft`), seed: 0, checkpointEvery: offlineSteps(task), logEvery: 50, threads: 2,
         })).policyFile;
       }
