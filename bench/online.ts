@@ -38,6 +38,15 @@ export function benchTaskModel(task: string) {
   return { ...OFFLINE_BENCH_MODEL, maxPromptTokens: formula ? 24 : 8, maxNewTokens: task === 'points24' ? 256 : 160 };
 }
 
+/** The longest output of a dataset in byte tokens with EOS (the bench models' tokenizer). */
+async function longestOutput(root: string, dataset: string): Promise<number> {
+  const t = await (await (await openTable(root, dataset)).snapshot()).read({ columns: ['output_text'] });
+  const col = t.getChild('output_text')!;
+  let n = 0;
+  for (let i = 0; i < t.numRows; i++) n = Math.max(n, Buffer.byteLength(col.get(i) as string) + 1);
+  return n;
+}
+
 function opt(argv: string[], name: string): string | undefined {
   const i = argv.indexOf(`--${name}`);
   return i < 0 ? undefined : argv[i + 1];
@@ -77,10 +86,13 @@ export async function run(args: BenchArgs): Promise<void> {
       } else if (!from) {
         const table = await openTable(root, base(task), { create: true });
         await generateToTable(table, { task, policy: offlineNoise > 0 ? 'noisy' : 'expert', episodes: offlineEpisodes, seed: 0, noise: offlineNoise, batch: 500, quiet: true });
+        // the noisy expert's misread thoughts can run longer than the task's cap (EZPoints at noise 0.4: 164
+        // tokens with EOS): then 64 more
+        const model = benchTaskModel(task);
+        const longest = await longestOutput(root, base(task));
+        if (longest > model.maxNewTokens) model.maxNewTokens += 64;
         from = (await trainOffline({
-          storeRoot: root, dataset: base(task), algo: 'sft', settings: { batchSize: 16, lr: 1e-3 },
-          // the noisy expert's misread thoughts run longer (EZPoints: 164 tokens with EOS at noise 0.4)
-          model: offlineNoise > 0 ? { ...benchTaskModel(task), maxNewTokens: benchTaskModel(task).maxNewTokens + 64 } : benchTaskModel(task),
+          storeRoot: root, dataset: base(task), algo: 'sft', settings: { batchSize: 16, lr: 1e-3 }, model,
           steps: offlineSteps(task), out: path.join(root, `${task}-sft`), seed: 0, checkpointEvery: offlineSteps(task), logEvery: 50, threads: 2,
         })).policyFile;
       }
