@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- online [--quick] [--from POLICY] [--tasks numberline,ezpoints,blackjack] [--seeds N]
- *  [--first-seed N] [--env-steps N] [--offline-episodes N] [--offline-steps N] [--offline-noise P] [--eval N] [--algos ppo,coso]
+ *  [--first-seed N] [--env-steps N] [--offline-episodes N] [--offline-steps N] [--offline-noise P] [--eval N] [--algos ppo,coso] [--format-penalty P]
  *  [--settings JSON] [--keep DIR]` (PPO/CoSo settings over the bench's): PPO vs CoSo from
  * the same starting policy, the same env-step budget and seeds. Without --from, the starting policy is trained
  * here by SFT on expert episodes of each task (the offline checkpoint), or with --offline-noise P on episodes of
@@ -66,6 +66,7 @@ export async function run(args: BenchArgs): Promise<void> {
   const envSteps = num(args.argv, 'env-steps', q ? 24 : 5000);
   const offlineEpisodes = num(args.argv, 'offline-episodes', 1000);
   const offlineNoise = num(args.argv, 'offline-noise', 0);
+  const formatPenalty = num(args.argv, 'format-penalty', 0);
   // Blackjack's cards are small (15x21 px at 64 px): after 600 SFT steps its read-out is at chance, after
   // 2,000 every card of 128 test states is read
   const offlineSteps = (task: string) => num(args.argv, 'offline-steps', task === 'blackjack' ? 2000 : 600);
@@ -119,7 +120,7 @@ export async function run(args: BenchArgs): Promise<void> {
           if (fs.existsSync(path.join(root, base(task)))) fs.cpSync(path.join(root, base(task)), path.join(root, dataset), { recursive: true });
           const t0 = performance.now();
           const r = await trainOnline({
-            from, task, algo, settings, envSteps, envs: q ? 4 : 16, out, seed, storeRoot: root, dataset, threads: 2, quiet: q,
+            from, task, algo, settings, envSteps, envs: q ? 4 : 16, out, seed, storeRoot: root, dataset, threads: 2, quiet: q, formatPenalty,
           });
           const secs = (performance.now() - t0) / 1000;
           (wall[algo] ??= []).push(secs);

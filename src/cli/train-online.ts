@@ -11,6 +11,7 @@ export const command: Command = {
   options: {
     from: { type: 'string', help: 'the policy file to start from (policy.safetensors of an offline run)' },
     task: { type: 'string', help: 'numberline, ezpoints, points24 or blackjack' },
+    'format-penalty': { type: 'string', default: '0', help: 'subtracted from the reward of a step whose output names no single legal action (training envs only)' },
     algo: { type: 'string', default: 'ppo', help: 'ppo, coso or afsft' },
     'env-steps': { type: 'string', help: 'env steps to collect in all' },
     envs: { type: 'string', default: '16', help: 'environments stepped side by side' },
@@ -29,8 +30,11 @@ export const command: Command = {
     for (const k of ['from', 'task', 'out'] as const) if (typeof values[k] !== 'string') throw new UsageError(`--${k} is required`);
     const algo = String(values.algo);
     if (!['ppo', 'coso', 'afsft'].includes(algo)) throw new UsageError(`--algo: expected ppo, coso or afsft, got ${JSON.stringify(algo)}`);
+    const penalty = Number(values['format-penalty'] ?? 0);
+    if (!Number.isFinite(penalty)) throw new UsageError(`--format-penalty: expected a number, got ${JSON.stringify(values['format-penalty'])}`);
     const r = await trainOnline({
       from: String(values.from), task: String(values.task), algo: algo as 'ppo', settings: jsonOption(values, 'settings'),
+      formatPenalty: penalty,
       envSteps: intOption(values, 'env-steps'), envs: intOption(values, 'envs'), out: String(values.out), seed: intOption(values, 'seed'),
       storeRoot: storeRoot(values.root as string | undefined), dataset: String(values.dataset),
       remote: typeof values.remote === 'string' ? { url: values.remote, token: values['token-env'] ? process.env[String(values['token-env'])] : undefined } : undefined,

@@ -40,6 +40,11 @@ export interface OnlineOptions {
   dataset: string;
   /** act in envs of a remote-env server (docs/remote-env.md) instead of local gym_cards envs */
   remote?: { url: string; token?: string };
+  /**
+   * subtracted from the reward of a step whose output did not parse to exactly one legal action (spec: the
+   * reference has no such penalty; default 0). Training envs only: evaluation plays without it.
+   */
+  formatPenalty?: number;
   /** env calls in flight at once (remote envs); default: envs */
   concurrency?: number;
   threads?: number;
@@ -63,7 +68,12 @@ export async function trainOnline(o: OnlineOptions): Promise<{ policyFile: strin
   const { vlm, version: v0 } = loadPolicy(o.from);
   const run = new RunFolder(o.out);
   const settings = onlineSettings(o.algo, o.settings);
-  run.init({ stage: 'online', algo: o.algo, settings, from: path.resolve(o.from), task: o.task, envs: o.envs, dataset: o.dataset, seed: o.seed });
+  if (o.formatPenalty !== undefined && !Number.isFinite(o.formatPenalty)) throw new Error(`train online: formatPenalty must be a finite number, got ${o.formatPenalty}`);
+  const formatPenalty = o.formatPenalty ?? 0;
+  run.init({
+    stage: 'online', algo: o.algo, settings, from: path.resolve(o.from), task: o.task, envs: o.envs, dataset: o.dataset, seed: o.seed,
+    ...(formatPenalty !== 0 ? { formatPenalty } : {}),
+  });
   const table = await openTable(o.storeRoot, o.dataset, { create: true });
   const runId = `${path.basename(run.dir)}-s${o.seed}`;
   const runner = await openRunner({ threads: o.threads, thread: 'inline' });
@@ -72,8 +82,8 @@ export async function trainOnline(o: OnlineOptions): Promise<{ policyFile: strin
   let envs: (ActorEnv & { task: string; close(): Promise<void> })[] = [];
   try {
     envs = o.remote
-      ? await Promise.all(Array.from({ length: o.envs }, (_, n) => RemoteEnv.create(o.remote!.url, { task: o.task, seed: n, token: o.remote!.token })))
-      : Array.from({ length: o.envs }, (_, n) => new GymCardsEnv(o.task, { seed: n }));
+      ? await Promise.all(Array.from({ length: o.envs }, (_, n) => RemoteEnv.create(o.remote!.url, { task: o.task, seed: n, token: o.remote!.token, formatPenalty })))
+      : Array.from({ length: o.envs }, (_, n) => new GymCardsEnv(o.task, { seed: n, formatPenalty }));
     const taskId = envs[0].task;
     let st: LoopState = { iteration: 0, envSteps: 0, version: v0, recent: [], episodes: 0 };
     const done = run.checkpoints();

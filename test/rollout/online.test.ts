@@ -104,6 +104,25 @@ describe('online PPO, ratio per token', () => {
   });
 });
 
+describe('online PPO, format penalty', () => {
+  it('the first batch is the same with and without it, but for the penalty on the rows whose action did not parse', async () => {
+    const settings = { stepsPerUpdate: 8, minibatchSize: 4, epochs: 1 };
+    const rows = async (name: string, formatPenalty?: number) => {
+      await trainOnline(opts({ out: path.join(root, name), dataset: name, envSteps: 8, settings, formatPenalty }));
+      const t = await (await (await openTable(root, name)).snapshot()).read({ columns: ['episode_id', 'step', 'reward', 'action_valid', 'output_text'] });
+      return Array.from({ length: t.numRows }, (_, i) => ({
+        id: `${t.getChild('episode_id')!.get(i)}#${t.getChild('step')!.get(i)}`, reward: t.getChild('reward')!.get(i) as number,
+        valid: t.getChild('action_valid')!.get(i) as boolean, text: t.getChild('output_text')!.get(i) as string,
+      })).sort((a, b) => a.id.localeCompare(b.id));
+    };
+    const plain = await rows('pen-0'), pen = await rows('pen-1', 0.5);
+    expect(pen.map((r) => r.text)).toEqual(plain.map((r) => r.text));
+    expect(plain.some((r) => !r.valid)).toBe(true); // a fresh tiny model rarely names a legal action
+    pen.forEach((r, i) => expect(r.reward).toBeCloseTo(plain[i].reward - (r.valid ? 0 : 0.5), 6));
+    expect(JSON.parse(fs.readFileSync(path.join(root, 'pen-1', 'config.json'), 'utf8')).formatPenalty).toBe(0.5);
+  });
+});
+
 describe('online PPO, KL early stop', () => {
   it('an update stops its epochs once the KL estimate passes 1.5 x targetKl', async () => {
     const settings = { stepsPerUpdate: 8, minibatchSize: 4, epochs: 4, valueWarmup: 0, uniformValueOnly: false };
