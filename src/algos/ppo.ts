@@ -197,11 +197,16 @@ export function ppoLoss(
   const logRatio = sub(logpNew, x.logpOld);
   const ratio = exp(logRatio);
   const pg = meanAll(neg(minimum(mul(ratio, x.adv), mul(clip(ratio, 1 - e, 1 + e), x.adv))));
-  const vClip = add(x.vOld, clip(sub(x.v, x.vOld), -e, e));
-  const vf = meanAll(mul(maximum(mul(sub(x.v, x.ret), sub(x.v, x.ret)), mul(sub(vClip, x.ret), sub(vClip, x.ret))), 0.5));
+  const vf = clippedValueLoss(x.v, x.vOld, x.ret, e);
   const clipFrac = meanAll(cast(greater(abs(sub(ratio, 1)), e), ratio.dtype));
   const kl = meanAll(sub(sub(ratio, 1), logRatio)); // k3 estimator of KL(old‖new), as ppoLossReference
   return { loss: add(pg, mul(vf, cfg.valueCoef)), pg, vf, ratio: meanAll(ratio), clipFrac, kl };
+}
+
+/** L_v = mean_b ½·max((V − R)², (V_old + clip(V − V_old, −ε, ε) − R)²), all [B]. */
+function clippedValueLoss(v: Tensor, vOld: Tensor, ret: Tensor, e: number): Tensor {
+  const vClip = add(vOld, clip(sub(v, vOld), -e, e));
+  return meanAll(mul(maximum(mul(sub(v, ret), sub(v, ret)), mul(sub(vClip, ret), sub(vClip, ret))), 0.5));
 }
 
 /**
@@ -219,8 +224,7 @@ export function ppoTokenLoss(
   const adv = unsqueeze(x.adv, [1]);
   const surr = minimum(mul(ratio, adv), mul(clip(ratio, 1 - e, 1 + e), adv));
   const pg = neg(meanAll(sum(mul(surr, x.tokWeight), [1])));
-  const vClip = add(x.vOld, clip(sub(x.v, x.vOld), -e, e));
-  const vf = meanAll(mul(maximum(mul(sub(x.v, x.ret), sub(x.v, x.ret)), mul(sub(vClip, x.ret), sub(vClip, x.ret))), 0.5));
+  const vf = clippedValueLoss(x.v, x.vOld, x.ret, e);
   const n = sumAll(x.mask);
   const clipFrac = div(sumAll(mul(cast(greater(abs(sub(ratio, 1)), e), ratio.dtype), x.mask)), n);
   const kl = meanAll(sum(mul(sub(sub(ratio, 1), logRatio), x.tokWeight), [1]));
@@ -229,8 +233,9 @@ export function ppoTokenLoss(
 
 /**
  * The PPO graph on the policy: what CoSo extends. Inputs besides the teacher-forced batch: logp_old ([B] the
- * λ-scaled behaviour log-likelihood, or [B, out] per token with ratioLevel 'token'), adv, v_old, ret [B]. logp: the vocabulary log-probs at the sampling temperature [B, out, V] (CoSo's entropy reads
- * them too: one log-softmax for both).
+ * λ-scaled behaviour log-likelihood, or [B, out] per token with ratioLevel 'token'), adv, v_old, ret [B].
+ * logp: the vocabulary log-probs at the sampling temperature [B, out, V] (CoSo's entropy reads them too: one
+ * log-softmax for both).
  */
 export function ppoGraph(m: Vlm, cfg: PpoConfig): { g: Graph; x: TfInputs; logp: Tensor; out: ReturnType<typeof ppoLoss> } {
   const g = new Graph();

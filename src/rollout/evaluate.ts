@@ -53,7 +53,7 @@ export async function evaluateScripted(o: ScriptedEvalOptions): Promise<EvalSumm
   const owner = new Map<object, GymCardsEnv>(); // which env an observation came from
   const actorEnvs = envs.map((env) => ({
     async reset(seed: number) { const obs = await env.reset(seed); owner.set(obs, env); return obs; },
-    async step(text: string) { const r = await env.step(text); owner.delete(r.obs); owner.set(r.obs, env); return r; },
+    async step(text: string) { const r = await env.step(text); owner.set(r.obs, env); return r; },
   }));
   const p = makePolicy(o.policy, new Rng(o.seed).fork('scripted'), { pRead: o.noise ?? 0, pAct: o.noise ?? 0 });
   const policy: ActorPolicy = {
