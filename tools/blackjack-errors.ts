@@ -6,10 +6,10 @@
  * that state. Prints the counts and up to 16 examples of each kind of error.
  */
 import { openRunner } from '../src/engine/index.ts';
-import { GymCardsEnv } from '../src/envs/env.ts';
 import { makePolicy } from '../src/envs/policies/scripted.ts';
 import { openGenerator } from '../src/models/generate.ts';
-import { collectRollout, type ActorPolicy } from '../src/rollout/actor.ts';
+import type { ActorPolicy } from '../src/rollout/actor.ts';
+import { play, trackedEnvs } from '../src/rollout/evaluate.ts';
 import { modelPolicy } from '../src/rollout/model-policy.ts';
 import { loadPolicy } from '../src/rollout/policy-file.ts';
 import { Rng } from '../src/util/rng.ts';
@@ -20,12 +20,7 @@ const episodes = Number(episodesArg ?? 1000), seed = Number(seedArg ?? 12345);
 const { vlm, version } = loadPolicy(file);
 const runner = await openRunner({ threads: 1, thread: 'inline' });
 const gen = await openGenerator(vlm, runner);
-const envs = Array.from({ length: 16 }, (_, n) => new GymCardsEnv('blackjack', { seed: n }));
-const owner = new Map<object, GymCardsEnv>(); // which env an observation came from
-const actorEnvs = envs.map((env) => ({
-  async reset(s: number) { const obs = await env.reset(s); owner.set(obs, env); return obs; },
-  async step(text: string) { const r = await env.step(text); owner.set(r.obs, env); return r; },
-}));
+const { actorEnvs, envOf } = trackedEnvs('blackjack', 16);
 const expert = makePolicy('expert', new Rng(0));
 const model = modelPolicy(gen, vlm, version, 0.2);
 const counts = { steps: 0, unparsed: 0, misread: 0, misreadAndOtherAction: 0, readRightOtherAction: 0 };
@@ -35,8 +30,7 @@ const policy: ActorPolicy = {
   async generate(obs, s) {
     const out = await model.generate(obs, s);
     out.forEach((g, i) => {
-      const env = owner.get(obs[i])!;
-      owner.delete(obs[i]);
+      const env = envOf(obs[i]);
       const truth = env.game.readout();
       const want = JSON.parse(expert.act(env)).action;
       counts.steps++;
@@ -55,9 +49,9 @@ const policy: ActorPolicy = {
     return out;
   },
 };
-await collectRollout(actorEnvs, policy, { task: envs[0].task, episodes, seed, batchIndex: -1, runId: 'eval', source: 'eval', concurrency: 16 });
+const summary = await play(actorEnvs, policy, { task: 'blackjack', episodes, seed, envs: 16 });
 await gen.close();
 await runner.close();
-console.log(JSON.stringify(counts));
+console.log(JSON.stringify({ winRate: summary.success.value, ...counts }));
 console.log('misread:\n  ' + misreads.join('\n  '));
 console.log('read right, other action than the expert:\n  ' + wrongActs.join('\n  '));

@@ -49,29 +49,44 @@ export interface ScriptedEvalOptions extends Omit<EvalOptions, 'policyFile' | 't
  * rate on the very episodes a model was evaluated on.
  */
 export async function evaluateScripted(o: ScriptedEvalOptions): Promise<EvalSummary> {
-  const envs = Array.from({ length: o.envs }, (_, n) => new GymCardsEnv(o.task, { seed: n }));
-  const owner = new Map<object, GymCardsEnv>(); // which env an observation came from
-  const actorEnvs = envs.map((env) => ({
-    async reset(seed: number) { const obs = await env.reset(seed); owner.set(obs, env); return obs; },
-    async step(text: string) { const r = await env.step(text); owner.set(r.obs, env); return r; },
-  }));
+  const { actorEnvs, envOf } = trackedEnvs(o.task, o.envs);
   const p = makePolicy(o.policy, new Rng(o.seed).fork('scripted'), { pRead: o.noise ?? 0, pAct: o.noise ?? 0 });
   const policy: ActorPolicy = {
     version: -1, tokenizer: 'none',
     async generate(obs) {
-      return obs.map((x) => {
-        const env = owner.get(x);
-        if (!env) throw new Error('evaluateScripted: an observation of no known env');
-        owner.delete(x);
-        return { text: p.act(env), tokens: new Int32Array(0), logprobs: new Float32Array(0), actionStart: 0, value: 0 };
-      });
+      return obs.map((x) => ({ text: p.act(envOf(x)), tokens: new Int32Array(0), logprobs: new Float32Array(0), actionStart: 0, value: 0 }));
     },
     async value(obs) { return new Float32Array(obs.length); },
   };
   return play(actorEnvs, policy, o);
 }
 
-async function play(envs: ActorEnv[], policy: ActorPolicy, o: { task: string; episodes: number; seed: number; envs: number }): Promise<EvalSummary> {
+/**
+ * The evaluation's envs, wrapped so that a policy can look up the env (and its true state) behind an
+ * observation the actor loop hands it: envOf(obs) answers once per observation.
+ */
+export function trackedEnvs(task: string, n: number): { actorEnvs: ActorEnv[]; envOf(obs: object): GymCardsEnv } {
+  const owner = new Map<object, GymCardsEnv>();
+  const actorEnvs = Array.from({ length: n }, (_, k) => {
+    const env = new GymCardsEnv(task, { seed: k });
+    return {
+      async reset(seed: number) { const obs = await env.reset(seed); owner.set(obs, env); return obs; },
+      async step(text: string) { const r = await env.step(text); owner.set(r.obs, env); return r; },
+    };
+  });
+  return {
+    actorEnvs,
+    envOf(obs) {
+      const env = owner.get(obs);
+      if (!env) throw new Error('trackedEnvs: an observation of no env of this evaluation (or asked twice)');
+      owner.delete(obs);
+      return env;
+    },
+  };
+}
+
+/** Plays `episodes` episodes on the evaluation's seeds and summarises them. */
+export async function play(envs: ActorEnv[], policy: ActorPolicy, o: { task: string; episodes: number; seed: number; envs: number }): Promise<EvalSummary> {
   const batch = await collectRollout(envs, policy, {
     task: getTask(o.task).id, episodes: o.episodes, seed: o.seed, batchIndex: -1, runId: 'eval', source: 'eval', concurrency: o.envs,
   });
