@@ -1,15 +1,16 @@
 /**
  * `npm run bench -- online [--quick] [--from POLICY] [--tasks numberline,ezpoints,blackjack] [--seeds N]
- *  [--first-seed N] [--env-steps N] [--offline-episodes N] [--offline-steps N] [--offline-noise P] [--eval N] [--algos ppo,coso] [--format-penalty P]
- *  [--settings JSON] [--keep DIR]` (PPO/CoSo settings over the bench's): PPO vs CoSo from
- * the same starting policy, the same env-step budget and seeds. Without --from, the starting policy is trained
- * here by SFT on expert episodes of each task (the offline checkpoint), or with --offline-noise P on episodes of
- * the noisy expert (a wrong reading and a wrong action each with probability P per step): a weak start. Per run it prints the learning curve
- * (success over the last 200 training episodes vs env steps) and reports the final success on `--eval` fresh
- * episodes at the eval temperature 0.2 (the starting policy's too, and the scripted expert's on the same
- * episodes), wall time and env steps/s; per task,
- * CoSo's wall time over PPO's, and where each run's time went (rollouts, store commits, updates; CoSo's SCM
- * training and counterfactual weights). --keep DIR: work in DIR and keep it (datasets, SFT policy, run folders).
+ *  [--first-seed N] [--env-steps N] [--offline-episodes N] [--offline-steps N] [--offline-noise P] [--eval N]
+ *  [--algos ppo,coso] [--format-penalty P] [--settings JSON] [--keep DIR]` (PPO/CoSo settings over the
+ * bench's): PPO vs CoSo from the same starting policy, the same env-step budget and seeds. Without --from, the
+ * starting policy is trained here by SFT on expert episodes of each task (the offline checkpoint), or with
+ * --offline-noise P on episodes of the noisy expert (a wrong reading and a wrong action each with probability
+ * P per step): a weak start. Per run it prints the learning curve (success over the last 200 training
+ * episodes vs env steps) and reports the final success on `--eval` fresh episodes at the eval temperature 0.2
+ * (the starting policy's too, and the scripted expert's on the same episodes), wall time and env steps/s; per
+ * task, CoSo's wall time over PPO's, and where each run's time went (rollouts, store commits, updates; CoSo's
+ * SCM training and counterfactual weights). --format-penalty P: subtracted from the reward of training steps
+ * whose action did not parse. --keep DIR: work in DIR and keep it (datasets, SFT policy, run folders).
  * --quick: a tiny fresh model and a few dozen env steps (seconds; a test runs it).
  */
 import fs from 'node:fs';
@@ -38,12 +39,13 @@ export function benchTaskModel(task: string) {
   return { ...OFFLINE_BENCH_MODEL, maxPromptTokens: formula ? 24 : 8, maxNewTokens: task === 'points24' ? 256 : 160 };
 }
 
-/** The longest output of a dataset in byte tokens with EOS (the bench models' tokenizer). */
+/** The longest output of a dataset in tokens with EOS, in the bench models' byte tokenizer. */
 async function longestOutput(root: string, dataset: string): Promise<number> {
   const t = await (await (await openTable(root, dataset)).snapshot()).read({ columns: ['output_text'] });
   const col = t.getChild('output_text')!;
+  const tok = makeTokenizer('byte');
   let n = 0;
-  for (let i = 0; i < t.numRows; i++) n = Math.max(n, Buffer.byteLength(col.get(i) as string) + 1);
+  for (let i = 0; i < t.numRows; i++) n = Math.max(n, tok.encode(col.get(i) as string).length + 1);
   return n;
 }
 
@@ -87,7 +89,7 @@ export async function run(args: BenchArgs): Promise<void> {
       } else if (!from) {
         const table = await openTable(root, base(task), { create: true });
         await generateToTable(table, { task, policy: offlineNoise > 0 ? 'noisy' : 'expert', episodes: offlineEpisodes, seed: 0, noise: offlineNoise, batch: 500, quiet: true });
-        // the noisy expert's misread thoughts can run longer than the task's cap (EZPoints at noise 0.4: 164
+        // the noisy expert's misread thoughts can run longer than the task's cap (EZPoints at noise 0.4: 167
         // tokens with EOS): then 64 more
         const model = benchTaskModel(task);
         const longest = await longestOutput(root, base(task));
