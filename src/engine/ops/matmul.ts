@@ -41,8 +41,8 @@ export const MatMul: OpDef = {
  * a^T dy for a [m, k], dy [m, n] (a weight's gradient, m = rows of the batch): one Transpose of a and a
  * plain product, shared by the linears that share a (e.g. q, k and v). onnxruntime's Gemm with transA
  * transposes A again for every 128 output columns; against it the Transpose measured 20-30% faster on the
- * transformer's [2048, 256] inputs, 3-4% faster on a whole MLP step (a = [256, 784], dy = [256, 512]) and
- * even on the transformer's [2048, 1024] input (the bench's A/B, docs in README "Engine").
+ * transformer's [2048, 256] inputs, a whole MLP step (a = [256, 784], dy = [256, 512]) 2.4-4% faster, and a
+ * whole transformer step (a = [2048, 1024] in the FFN) within 1% (README "Engine", round 4).
  */
 function weightGrad(a: Tensor, dy: Tensor, alpha: number): Tensor {
   return gemm(transposeOf(a), dy, { alpha });
