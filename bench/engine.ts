@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- engine [--quick] [--threads N] [--runs N]`: one training step (forward, backward,
+ * `npm run bench -- engine [--quick] [--threads N] [--runs N] [--binding c-api|onnxruntime-node]`: one training step (forward, backward,
  * AdamW) of (a) an MLP 784-512-10, batch 256 and (b) a 4-layer pre-LN transformer LM (d 256, 4 heads,
  * FFN 1024, vocab 256, seq 128, batch 16), on onnxruntime CPU through o2o's worker-thread runner, and the
  * same models in PyTorch on CPU in the same run (the python from O2O_TORCH_PYTHON, else python3, when it
@@ -8,13 +8,15 @@
  * warm-up runs (--runs N: N runs of each model, default 30 for the MLP and 10 for the transformer), the
  * o2o/torch ratio of the medians and, more robust on a loaded machine, the median of the ratios of adjacent
  * o2o and torch steps and the ratio of the median CPU times per step, and peak resident memory (each
- * process's peak so far, o2o's taken after the single-step runs).
+ * process's peak so far, o2o's taken after the single-step runs). With the runner on the C API (the default),
+ * the same step through onnxruntime-node's binding is timed after, alternating with it.
  * --quick: small models and 3 runs, for the test that proves the bench works.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import os from 'node:os';
 import { type Graph, type HostTensor, type Runner, type Tensor, adamw, buildTrainStep, hostTensor, openRunner, openTrainer } from '../src/engine/index.ts';
+import type { Binding } from '../src/engine/ort-core.mjs';
 import { Rng } from '../src/util/rng.ts';
 import { layerNormStack, lmGraph, mlpGraph } from '../test/engine/models.ts';
 import { type BenchArgs, figure, median } from './report.ts';
@@ -130,11 +132,14 @@ export async function run(args: BenchArgs): Promise<void> {
   console.log('o2o and torch steps alternate, so that both see the same load on the machine');
   const torch = await startTorch(threads);
   if (torch.why) console.log(`  torch reference skipped: ${torch.why}`);
-  const runner = await openRunner({ threads });
+  const bindingArg = args.argv.includes('--binding') ? args.argv[args.argv.indexOf('--binding') + 1] : undefined;
+  const runner = await openRunner({ threads, ...(bindingArg ? { binding: bindingArg as Binding } : {}) });
+  console.log(`o2o calls onnxruntime through ${runner.binding === 'c-api' ? "its C API (binding 'c-api')" : "onnxruntime-node's binding"}`);
   try {
     for (const c of cases(args.quick)) {
       const { model, batch } = prepare(c);
-      const tr = await openTrainer(runner, buildTrainStep(model.g, { loss: model.loss, optimizer: adamw() }));
+      const step = buildTrainStep(model.g, { loss: model.loss, optimizer: adamw() });
+      const tr = await openTrainer(runner, step);
       await torch.call?.({ case: c });
       const mine: number[] = [], ref: number[] = [], mineCpu: number[] = [], refCpu: number[] = [];
       let refPeak = 0;
@@ -165,6 +170,21 @@ export async function run(args: BenchArgs): Promise<void> {
         for (let k = 0; k < K; k++) t += (await torch.call({ step: true })).ms as number;
         loopRef.push(t);
       }
+      // the runner's binding against onnxruntime-node's (which copies every output), steps alternating
+      const viaNode: number[] = [], viaMine: number[] = [];
+      if (runner.binding !== 'onnxruntime-node') {
+        const alt = await openRunner({ threads, binding: 'onnxruntime-node' });
+        const trAlt = await openTrainer(alt, step);
+        for (let i = 0; i < WARMUP + runsOf(c); i++) {
+          for (const [t, into] of [[tr, viaMine], [trAlt, viaNode]] as const) {
+            const t0 = performance.now();
+            await t.step(batch, 1e-4);
+            if (i >= WARMUP) into.push(performance.now() - t0);
+          }
+        }
+        await trAlt.close();
+        await alt.close();
+      }
       await tr.close();
       await runner.deleteState(Object.keys(await runner.getState()));
       const ms = median(mine), msLoop = median(loop) / K;
@@ -172,6 +192,12 @@ export async function run(args: BenchArgs): Promise<void> {
       figure({ bench: 'engine', figure: 'train_step_ms', model: c.model, threads, value: round(ms), unit: 'ms' });
       figure({ bench: 'engine', figure: 'train_step_ms', model: c.model, threads, mode: `loop${K}`, value: round(msLoop), unit: 'ms' });
       figure({ bench: 'engine', figure: 'peak_rss_mb', model: c.model, value: round(peak), unit: 'MB' });
+      if (viaNode.length) {
+        const bindingRatio = median(viaMine.map((x, i) => x / viaNode[i]));
+        console.log(`  o2o   ${c.model.padEnd(12)} binding ${runner.binding} vs onnxruntime-node, alternating: ${median(viaMine).toFixed(2)} / ${median(viaNode).toFixed(2)} ms/step (median of adjacent-step ratios ${bindingRatio.toFixed(2)})`);
+        figure({ bench: 'engine', figure: 'train_step_ms', model: c.model, threads, binding: 'onnxruntime-node', value: round(median(viaNode)), unit: 'ms' });
+        figure({ bench: 'engine', figure: 'ratio', model: c.model, threads, stat: 'paired', value: round(bindingRatio), unit: `${runner.binding}/onnxruntime-node` });
+      }
       if (!ref.length) continue;
       const t = median(ref);
       const paired = median(mine.map((x, i) => x / ref[i]));

@@ -1,8 +1,13 @@
 import type { HostTensor } from './dtype.ts';
 
+export type Binding = 'c-api' | 'onnxruntime-node';
+export const BINDINGS: Binding[];
+
 export interface CoreOptions {
   provider?: 'cpu' | 'cuda' | 'webgpu';
   threads?: number;
+  /** CPU only: how o2o calls onnxruntime (default: 'c-api' where it loads). */
+  binding?: Binding;
 }
 
 export interface Core {
@@ -15,4 +20,6 @@ export interface Core {
   close(): Promise<void>;
 }
 
+export function resolveBinding(opts: CoreOptions): Binding;
 export function createCore(opts: CoreOptions): Core;
+export function createBindingCore(opts: CoreOptions): Core;

@@ -1,30 +1,35 @@
 // The onnxruntime side of the runner for the CPU provider, used by the worker thread (worker.mjs) and the
-// in-thread runner; GPU providers use device/device-core.mjs, which has the same interface. Plain
-// JavaScript so that the worker starts without a TypeScript loader. Types: ort-core.d.mts.
+// in-thread runner; GPU providers use device/device-core.mjs, which has the same interface. Two cores: on
+// onnxruntime's C API (ort-capi.mjs, the default where it loads: carried state is written in place, no
+// copies) and on onnxruntime-node's binding (below). Plain JavaScript so that the worker starts without a
+// TypeScript loader. Types: ort-core.d.mts.
 import ort from 'onnxruntime-node';
+import { createCapiCore, loadCapi } from './ort-capi.mjs';
+import { checkFeed } from './feed-check.mjs';
 
-const fmt = (dtype, shape) => `${dtype}[${shape.join(', ')}]`;
+export const BINDINGS = ['c-api', 'onnxruntime-node'];
 
-/** Checks a fed tensor against the model's declared input; named dims must agree across inputs. */
-function checkFeed(meta, t, named, got) {
-  if (!meta.isTensor) return;
-  if (!Array.isArray(t.shape)) throw new Error(`run: input "${meta.name}": expected {dtype, shape, data}, got no shape`);
-  const bad = (why) => new Error(`run: input "${meta.name}": expected ${fmt(meta.type, meta.shape)}, ${got} ${fmt(t.dtype, t.shape)}${why ? ` (${why})` : ''}`);
-  if (t.dtype !== meta.type || t.shape.length !== meta.shape.length) throw bad('');
-  meta.shape.forEach((d, i) => {
-    if (typeof d === 'number' && d !== t.shape[i]) throw bad(`axis ${i}`);
-    if (typeof d === 'string' && d !== '') {
-      const seen = named.get(d);
-      if (seen && seen.size !== t.shape[i]) throw bad(`dim "${d}" is ${t.shape[i]} here but ${seen.size} in input "${seen.input}"`);
-      named.set(d, { size: t.shape[i], input: meta.name });
-    }
-  });
-  const n = t.shape.reduce((a, b) => a * b, 1);
-  if (t.n !== n) throw bad(`${t.n} values for ${n} elements`);
+/**
+ * The binding a CPU core uses: opts.binding when given ('c-api' fails with the reason where the library
+ * cannot be used), else 'c-api' where it loads and 'onnxruntime-node' where not. GPU providers: always
+ * 'onnxruntime-node'.
+ */
+export function resolveBinding(opts) {
+  if ((opts.provider ?? 'cpu') !== 'cpu' || opts.binding === 'onnxruntime-node') return 'onnxruntime-node';
+  const C = loadCapi();
+  if (!C.why) return 'c-api';
+  if (opts.binding === 'c-api') throw new Error(`runner: binding 'c-api' is not available here: ${C.why}`);
+  return 'onnxruntime-node';
 }
 
-/** A tensor store plus sessions: the state travels between runs inside this thread only. */
+/** The CPU core for `opts` (see resolveBinding). */
 export function createCore(opts) {
+  return resolveBinding(opts) === 'c-api' ? createCapiCore(opts) : createBindingCore(opts);
+}
+
+
+/** A tensor store plus sessions on onnxruntime-node's binding: the state travels between runs inside this thread only. */
+export function createBindingCore(opts) {
   const provider = opts.provider ?? 'cpu';
   if (provider !== 'cpu') throw new Error(`ort-core serves the cpu provider only, got ${JSON.stringify(provider)} (use createDeviceCore)`);
   const state = new Map();

@@ -14,7 +14,7 @@
 import { Worker } from 'node:worker_threads';
 import type { HostTensor } from './dtype.ts';
 import { createDeviceCore } from './device/device-core.mjs';
-import { type Core, createCore } from './ort-core.mjs';
+import { BINDINGS, type Binding, type Core, createCore, resolveBinding } from './ort-core.mjs';
 
 export type Provider = 'cpu' | 'cuda' | 'webgpu';
 
@@ -24,6 +24,12 @@ export interface RunnerOptions {
   /** onnxruntime intra-op threads (default: onnxruntime's choice, one per physical core). */
   threads?: number;
   thread?: 'worker' | 'inline';
+  /**
+   * CPU provider only: how onnxruntime is called. 'c-api' (default where it loads): onnxruntime's C API
+   * through koffi, on the library onnxruntime-node ships; carried outputs are written in place into
+   * buffers the runner owns. 'onnxruntime-node': its JavaScript binding, which copies every output.
+   */
+  binding?: Binding;
 }
 
 export interface Session {
@@ -35,6 +41,8 @@ export interface Session {
 }
 
 export interface Runner {
+  /** The binding in use ('onnxruntime-node' for GPU providers). */
+  readonly binding: Binding;
   /** Loads a model; `carry` maps output names to the state names they replace after each run. */
   open(model: Uint8Array, carry?: Record<string, string>): Promise<Session>;
   setState(values: Record<string, HostTensor>): Promise<void>;
@@ -44,7 +52,7 @@ export interface Runner {
   close(): Promise<void>;
 }
 
-const KEYS = new Set(['provider', 'threads', 'thread']);
+const KEYS = new Set(['provider', 'threads', 'thread', 'binding']);
 const PROVIDERS: Provider[] = ['cpu', 'cuda', 'webgpu'];
 
 export async function openRunner(opts: RunnerOptions = {}): Promise<Runner> {
@@ -56,12 +64,17 @@ export async function openRunner(opts: RunnerOptions = {}): Promise<Runner> {
   }
   const provider = opts.provider ?? 'cpu';
   if (!PROVIDERS.includes(provider)) throw new Error(`openRunner: provider must be one of ${PROVIDERS.join(', ')}, got ${JSON.stringify(provider)}`);
-  const coreOpts = { provider, threads: opts.threads };
+  if (opts.binding !== undefined && !BINDINGS.includes(opts.binding)) {
+    throw new Error(`openRunner: binding must be one of ${BINDINGS.join(', ')}, got ${JSON.stringify(opts.binding)}`);
+  }
+  const binding = resolveBinding({ provider, binding: opts.binding });
+  const coreOpts = { provider, threads: opts.threads, binding };
   const call =
     opts.thread === 'inline'
       ? inlineCaller(provider === 'cpu' ? createCore(coreOpts) : (createDeviceCore(coreOpts) as unknown as Core))
       : await workerCaller(coreOpts);
   return {
+    binding,
     async open(model, carry = {}) {
       const s = await call('open', model, carry);
       const { id, inputNames, outputNames } = s as { id: number; inputNames: string[]; outputNames: string[] };
