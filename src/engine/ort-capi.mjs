@@ -14,7 +14,7 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import koffi from 'koffi';
+import koffi from '../util/koffi.mjs';
 import { checkFeed } from './feed-check.mjs';
 
 const API_VERSION = 16;

@@ -5,7 +5,7 @@
  * or, where no libzstd can be loaded, to the `@toondepauw/node-zstd` addon (2-2.5x slower on token and
  * log-prob pages here: 540 vs 1,300-1,470 MB/s and 340-380 vs 830-840 MB/s, one thread, idle).
  */
-import koffi from 'koffi';
+import koffi from '../util/koffi.mjs';
 import { Decoder } from '@toondepauw/node-zstd';
 
 /** `decompress(dst, src)`: bytes written to `dst` (exactly one frame), or an error. */

@@ -1,0 +1,2 @@
+import koffi from 'koffi';
+export default koffi;
