@@ -97,7 +97,7 @@ describe('runner', () => {
   });
 
   for (const binding of BINDINGS) {
-    it(`${binding}: carried state that grows (a KV cache) and a failed run that leaves the state as it was`, async () => {
+    it(`${binding}: carried state that grows (a KV cache), feeds that are views, and a failed run that leaves the state as it was`, async () => {
       const g = new Graph();
       const cache = g.input('cache', 'float32', ['past', 2]);
       const x = g.input('x', 'float32', [1, 2]);
@@ -108,7 +108,9 @@ describe('runner', () => {
         const s = await r.open(model, { cache_next: 'cache' });
         await r.setState({ cache: hostTensor('float32', [0, 2]) });
         for (let i = 1; i <= 3; i++) {
-          const out = await s.run({ x: hostTensor('float32', [1, 2], [i, -i]), idx: hostTensor('int64', [1], [1]) });
+          // x as a view into a larger buffer, at an offset
+          const x = { dtype: 'float32' as const, shape: [1, 2], data: Float32Array.from([7, i, -i, 7]).subarray(1, 3) };
+          const out = await s.run({ x, idx: hostTensor('int64', [1], [1]) });
           expect(Array.from(out.picked.data as Float32Array)).toEqual([-i]);
         }
         const want = [1, -1, 2, -2, 3, -3];
