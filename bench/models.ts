@@ -8,6 +8,8 @@
  *   weight_update_ms  new weights reaching the generation sessions: one runner state write (what o2o does)
  *                     vs re-creating the prefill and decode sessions
  *   image_ms          one 300×300 PNG observation → [3, 48, 48] floats (decode + area-average)
+ *   gen_time_ratio    cached generation through the runner's binding (onnxruntime's C API by default) over
+ *                     the same through onnxruntime-node's binding, runs alternating
  * The default policy config (vlm.ts) is measured, EOS suppressed so that every row runs the full length,
  * in the calling thread (inline runner) with --threads intra-op threads (default 1: decode steps are too
  * small to gain from a second thread, and on a busy 2-core machine a second thread made them 2-3x slower).
@@ -70,6 +72,35 @@ export async function run(args: BenchArgs): Promise<void> {
       const ratio = ms.false / ms.true;
       console.log(`  KV cache speed-up at batch ${B}: ${ratio.toFixed(1)}x`);
       figure({ ...common, figure: 'kv_cache_speedup', batch: B, new_tokens: newTokens, value: Number(ratio.toFixed(2)), unit: 'recompute/cached' });
+    }
+
+    // the runner's binding against onnxruntime-node's (which copies every output, the KV cache included),
+    // cached generation alternating between the two
+    if (runner.binding !== 'onnxruntime-node') {
+      const alt = await openRunner({ thread: 'inline', threads, binding: 'onnxruntime-node' });
+      try {
+        const genAlt = await openGenerator(m, alt);
+        for (const B of batches) {
+          const once = (g: typeof gen) => async () => {
+            const t0 = performance.now();
+            await g.generate(obs(B), 1, { temperature: 1, maxNewTokens: newTokens, kvCache: true });
+            return performance.now() - t0;
+          };
+          const mine: number[] = [], theirs: number[] = [];
+          for (let i = 0; i < warmup + runs; i++) {
+            const a = await once(gen)(), b = await once(genAlt)();
+            if (i >= warmup) mine.push(a), theirs.push(b);
+          }
+          const paired = median(mine.map((x, i) => x / theirs[i]));
+          const tps = (t: number[]) => (B * newTokens) / (median(t) / 1000);
+          console.log(`generation batch ${B}, KV cache, ${runner.binding} vs onnxruntime-node alternating: ${tps(mine).toFixed(0)} vs ${tps(theirs).toFixed(0)} tokens/s (time ratio, median of pairs, ${paired.toFixed(2)})`);
+          figure({ ...common, figure: 'gen_tokens_per_s', batch: B, new_tokens: newTokens, kv_cache: true, binding: 'onnxruntime-node', value: Math.round(tps(theirs)), unit: 'tokens/s' });
+          figure({ ...common, figure: 'gen_time_ratio', batch: B, new_tokens: newTokens, value: Number(paired.toFixed(3)), unit: `${runner.binding}/onnxruntime-node` });
+        }
+        await genAlt.close();
+      } finally {
+        await alt.close();
+      }
     }
 
     // weight updates: state write vs new sessions

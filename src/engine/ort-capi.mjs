@@ -163,6 +163,8 @@ export function createCapiCore(opts) {
   const release = (t) => {
     if (t?.value) api.ReleaseValue(t.value);
     if (t) t.value = null;
+    // a view of memory onnxruntime allocated is gone with its value
+    if (t?.adopted) t.data = null;
   };
   const entry = (name, t) => {
     if (!t || !t.data || !Array.isArray(t.shape)) throw new Error(`input ${name}: expected {dtype, shape, data}, got ${typeof t}`);
@@ -173,8 +175,11 @@ export function createCapiCore(opts) {
   const copyOut = (t) => ({ dtype: t.dtype, shape: [...t.shape], data: t.data.slice() });
   const sameShape = (a, b) => a.length === b.length && a.every((d, i) => d === b[i]);
 
-  /** dtype, shape and data of an OrtValue onnxruntime allocated, copied out. */
-  const readValue = (value, name) => {
+  /**
+   * dtype, shape and data of an OrtValue onnxruntime allocated: `copy` copies the data out (the caller frees
+   * the value); else data is a view of onnxruntime's memory, valid until the value is released.
+   */
+  const readValue = (value, name, copy) => {
     const out = [null];
     ok(api.GetTensorTypeAndShape(value, out), 'GetTensorTypeAndShape');
     const info = out[0];
@@ -188,10 +193,12 @@ export function createCapiCore(opts) {
       if (rank[0]) ok(api.GetDimensions(info, dims, rank[0]), 'GetDimensions');
       const shape = Array.from(dims, Number);
       const n = shape.reduce((a, b) => a * b, 1);
-      const data = new ARRAY[dtype](n);
+      let data = new ARRAY[dtype](copy ? n : 0);
       if (n) {
         ok(api.GetTensorMutableData(value, out), 'GetTensorMutableData');
-        data.set(new ARRAY[dtype](koffi.view(out[0], data.byteLength)));
+        const view = new ARRAY[dtype](koffi.view(out[0], n * data.BYTES_PER_ELEMENT));
+        if (copy) data.set(view);
+        else data = view;
       }
       return { dtype, shape, data };
     } finally {
@@ -287,6 +294,7 @@ export function createCapiCore(opts) {
       const values = [];
       const results = new Array(s.outputs.length).fill(null);
       const targets = new Array(s.outputs.length).fill(null);
+      let committed = false;
       try {
         for (const meta of s.inputs) {
           const t = feeds[meta.name];
@@ -310,15 +318,18 @@ export function createCapiCore(opts) {
         ok(api.Run(s.session, null, s.inputNames, values, values.length, s.outputNames, s.outputNames.length, results), 'run');
         const host = {};
         s.outputs.forEach((meta, i) => {
-          if (!targets[i]) host[meta.name] = readValue(results[i], meta.name);
+          if (targets[i]) return;
+          if (meta.name in s.carry) {
+            // carried without a buffer of ours (its shape changes, as a KV cache's): the state adopts
+            // onnxruntime's value and its memory as they are, no copy
+            targets[i] = { ...readValue(results[i], meta.name, false), value: results[i], adopted: true };
+          } else host[meta.name] = readValue(results[i], meta.name, true);
         });
         for (const [from, to] of Object.entries(s.carry)) {
           const i = s.outputNames.indexOf(from);
-          if (i < 0) continue;
-          let t = targets[i];
-          if (!t) owned.add((t = entry(to, host[from])));
-          setEntry(to, t);
+          if (i >= 0) setEntry(to, targets[i]);
         }
+        committed = true;
         const names = fetch ?? s.outputNames.filter((n) => !(n in s.carry));
         const result = {};
         for (const n of names) {
@@ -331,6 +342,7 @@ export function createCapiCore(opts) {
         for (const e of fed) release(e);
         results.forEach((v, i) => {
           if (v && !targets[i]) api.ReleaseValue(v);
+          else if (v && targets[i].adopted && !committed) release(targets[i]);
         });
       }
     },
