@@ -62,7 +62,9 @@
  * ## Providers and threads
  * `openRunner({ provider: 'cpu' | 'cuda' | 'webgpu', threads })`: cpu is the default; cuda needs the CUDA
  * build of onnxruntime-node (see README "GPU"); a provider that cannot start fails with an error naming
- * the missing piece. `threads` = intra-op threads (default: one per physical core).
+ * the missing piece. `threads` = intra-op threads (default: one per physical core). On cpu the runner calls
+ * onnxruntime's C API (`binding: 'c-api'`, the default where the library loads: state written in place, no
+ * output copies); `binding: 'onnxruntime-node'` uses that package's JavaScript binding instead.
  */
 export * from './dtype.ts';
 export { Graph, Tensor, type OpDef, type Param, type ParamOptions } from './graph.ts';
