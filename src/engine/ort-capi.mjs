@@ -138,6 +138,7 @@ function check(api, status, what) {
  * State entries are { dtype, shape, data, value } with value the OrtValue wrapping data (made on first use).
  */
 export function createCapiCore(opts) {
+  if ((opts.provider ?? 'cpu') !== 'cpu') throw new Error(`the C API core serves the cpu provider only, got ${JSON.stringify(opts.provider)}`);
   const C = loadCapi();
   if (C.why) throw new Error(`the onnxruntime C API is not available: ${C.why}`);
   const { api } = C;
@@ -155,7 +156,8 @@ export function createCapiCore(opts) {
   const wrap = (t) => {
     const out = [null];
     const shape = BigInt64Array.from(t.shape, (d) => BigInt(d));
-    const data = t.data.byteLength ? t.data : new ARRAY[t.dtype](1);
+    // an empty tensor still needs a non-null pointer; it is kept with t like any data
+    const data = t.data.byteLength ? t.data : (t.pad ??= new ARRAY[t.dtype](1));
     ok(api.CreateTensorWithDataAsOrtValue(C.memInfo, data, t.data.byteLength, shape, shape.length, ONNX[t.dtype], out), 'CreateTensorWithDataAsOrtValue');
     return out[0];
   };

@@ -27,7 +27,6 @@ export function createCore(opts) {
   return resolveBinding(opts) === 'c-api' ? createCapiCore(opts) : createBindingCore(opts);
 }
 
-
 /** A tensor store plus sessions on onnxruntime-node's binding: the state travels between runs inside this thread only. */
 export function createBindingCore(opts) {
   const provider = opts.provider ?? 'cpu';
