@@ -318,6 +318,7 @@ export function createCapiCore(opts) {
           results[i] = targets[i] ? valueOf(targets[i]) : null;
         });
         ok(api.Run(s.session, null, s.inputNames, values, values.length, s.outputNames, s.outputNames.length, results), 'run');
+        const names = fetch ?? s.outputNames.filter((n) => !(n in s.carry));
         const host = {};
         s.outputs.forEach((meta, i) => {
           if (targets[i]) return;
@@ -325,14 +326,13 @@ export function createCapiCore(opts) {
             // carried without a buffer of ours (its shape changes, as a KV cache's): the state adopts
             // onnxruntime's value and its memory as they are, no copy
             targets[i] = { ...readValue(results[i], meta.name, false), value: results[i], adopted: true };
-          } else host[meta.name] = readValue(results[i], meta.name, true);
+          } else if (names.includes(meta.name)) host[meta.name] = readValue(results[i], meta.name, true);
         });
         for (const [from, to] of Object.entries(s.carry)) {
           const i = s.outputNames.indexOf(from);
           if (i >= 0) setEntry(to, targets[i]);
         }
         committed = true;
-        const names = fetch ?? s.outputNames.filter((n) => !(n in s.carry));
         const result = {};
         for (const n of names) {
           const i = s.outputNames.indexOf(n);
