@@ -4,8 +4,8 @@
  * into the state after each run (params and optimizer slots of a training step, a KV cache), so those
  * tensors never cross the thread boundary between runs.
  *
- * The CPU provider runs on ort-core.mjs; GPU providers on device/device-core.mjs (same interface, state kept
- * on the device where the provider allows).
+ * The CPU provider runs on ort-core.mjs (onnxruntime's C API by default: ort-capi.mjs); GPU providers on
+ * device/device-core.mjs (same interface, state kept on the device where the provider allows).
  *
  * `thread: 'worker'` (default) runs onnxruntime in a worker thread, since `run()` blocks its thread;
  * `thread: 'inline'` runs it in the calling thread (lowest latency for small decode steps). Both give the
@@ -67,6 +67,7 @@ export async function openRunner(opts: RunnerOptions = {}): Promise<Runner> {
   if (opts.binding !== undefined && !BINDINGS.includes(opts.binding)) {
     throw new Error(`openRunner: binding must be one of ${BINDINGS.join(', ')}, got ${JSON.stringify(opts.binding)}`);
   }
+  if (provider !== 'cpu' && opts.binding === 'c-api') throw new Error(`openRunner: binding 'c-api' serves the cpu provider only (${provider} runs on onnxruntime-node's binding)`);
   const binding = resolveBinding({ provider, binding: opts.binding });
   const coreOpts = { provider, threads: opts.threads, binding };
   const call =

@@ -142,5 +142,6 @@ describe('runner', () => {
     await expect(openRunner({ threads: 0 })).rejects.toThrow(/threads must be an integer >= 1, got 0/);
     await expect(openRunner({ provider: 'tpu' as never, thread: 'inline' })).rejects.toThrow(/provider must be one of cpu, cuda, webgpu, got "tpu"/);
     await expect(openRunner({ binding: 'napi' as never })).rejects.toThrow(/binding must be one of c-api, onnxruntime-node, got "napi"/);
+    await expect(openRunner({ provider: 'cuda', binding: 'c-api' })).rejects.toThrow(/binding 'c-api' serves the cpu provider only/);
   });
 });
