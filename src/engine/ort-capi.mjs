@@ -10,7 +10,8 @@
 //
 // The OrtApi function table is append-only across onnxruntime releases (entries are never moved or
 // removed), so the indices below hold for every version that has them; the core asks for API version 16
-// and checks, on load, that three entries answer as they should.
+// and checks, on load, that four entries answer as they should (CreateStatus, GetErrorCode, GetErrorMessage,
+// GetAvailableProviders).
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
